@@ -1,0 +1,78 @@
+#include "db/dbformat.h"
+
+#include <cstring>
+
+namespace kvstore {
+
+void AppendInternalKey(std::string* result, const ParsedInternalKey& key) {
+  result->append(key.user_key.data(), key.user_key.size());
+  PutFixed64(result, PackSequenceAndType(key.sequence, key.type));
+}
+
+bool ParseInternalKey(Slice internal_key, ParsedInternalKey* result) {
+  if (internal_key.size() < 8) return false;
+  uint64_t tag = ExtractTag(internal_key);
+  auto type = static_cast<unsigned char>(tag & 0xff);
+  if (type > kTypeValue) return false;
+  result->user_key = ExtractUserKey(internal_key);
+  result->sequence = tag >> 8;
+  result->type = static_cast<ValueType>(type);
+  return true;
+}
+
+int InternalKeyComparator::Compare(Slice a, Slice b) const {
+  int r = user_->Compare(ExtractUserKey(a), ExtractUserKey(b));
+  if (r == 0) {
+    uint64_t atag = ExtractTag(a);
+    uint64_t btag = ExtractTag(b);
+    if (atag > btag) {
+      r = -1;
+    } else if (atag < btag) {
+      r = +1;
+    }
+  }
+  return r;
+}
+
+void InternalKeyComparator::FindShortestSeparator(std::string* start, Slice limit) const {
+  Slice user_start = ExtractUserKey(*start);
+  Slice user_limit = ExtractUserKey(limit);
+  std::string tmp(user_start);
+  user_->FindShortestSeparator(&tmp, user_limit);
+  if (tmp.size() < user_start.size() && user_->Compare(user_start, tmp) < 0) {
+    // The user key became shorter physically but larger logically: tag it with
+    // the earliest possible sequence so it still sorts before limit.
+    PutFixed64(&tmp, PackSequenceAndType(kMaxSequenceNumber, kValueTypeForSeek));
+    *start = std::move(tmp);
+  }
+}
+
+void InternalKeyComparator::FindShortSuccessor(std::string* key) const {
+  Slice user_key = ExtractUserKey(*key);
+  std::string tmp(user_key);
+  user_->FindShortSuccessor(&tmp);
+  if (tmp.size() < user_key.size() && user_->Compare(user_key, tmp) < 0) {
+    PutFixed64(&tmp, PackSequenceAndType(kMaxSequenceNumber, kValueTypeForSeek));
+    *key = std::move(tmp);
+  }
+}
+
+LookupKey::LookupKey(Slice user_key, SequenceNumber s) {
+  size_t usize = user_key.size();
+  size_t needed = usize + 13;  // conservative: varint32 (<=5) + tag (8)
+  char* dst = needed <= sizeof(space_) ? space_ : new char[needed];
+  start_ = dst;
+  dst = EncodeVarint32(dst, static_cast<uint32_t>(usize + 8));
+  kstart_ = dst;
+  std::memcpy(dst, user_key.data(), usize);
+  dst += usize;
+  EncodeFixed64(dst, PackSequenceAndType(s, kValueTypeForSeek));
+  dst += 8;
+  end_ = dst;
+}
+
+LookupKey::~LookupKey() {
+  if (start_ != space_) delete[] start_;
+}
+
+}  // namespace kvstore

@@ -1,0 +1,67 @@
+// Options: the knobs of a DB, with their defaults. Every field is documented
+// here and in the README; the Python kvstore.DB takes the same names as
+// keyword arguments.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace kvstore {
+
+class Env;
+class Snapshot;
+
+// Hard limits, enforced on every write with InvalidArgument.
+inline constexpr size_t kMaxKeySize = 64 * 1024;             // 64 KiB
+inline constexpr size_t kMaxValueSize = 256 * 1024 * 1024;   // 256 MiB
+inline constexpr size_t kMaxBatchSize = 1024u * 1024 * 1024; // 1 GiB (encoded)
+
+struct Options {
+  // Create the database if the directory holds none.
+  bool create_if_missing = true;
+  // Fail if the database already exists.
+  bool error_if_exists = false;
+  // WAL recovery: false (default) = a checksum failure before the tail of a log
+  // is a Corruption error; true = skip the damaged records and keep the rest
+  // (the count of dropped bytes is reported in stats).
+  bool salvage_wal = false;
+  // File-system implementation; nullptr means Env::Default().
+  Env* env = nullptr;
+
+  // Bytes of writes buffered in a memtable before it is frozen and flushed.
+  size_t write_buffer_size = 4 * 1024 * 1024;
+  // Target uncompressed size of an SST data block.
+  size_t block_size = 4 * 1024;
+  // Keys between restart points in a block (prefix-compression reset).
+  int block_restart_interval = 16;
+  // Target size of one SST file written by compaction.
+  uint64_t target_file_size = 2 * 1024 * 1024;
+  // Total bytes allowed in level 1; each deeper level is level_size_multiplier times larger.
+  uint64_t max_bytes_for_level_base = 10 * 1024 * 1024;
+  int level_size_multiplier = 10;
+  // L0 file counts: start compacting / slow each write by 1 ms / stop writes until compaction catches up.
+  int level0_compaction_trigger = 4;
+  int level0_slowdown_writes_trigger = 8;
+  int level0_stop_writes_trigger = 12;
+  // SST files kept open (table cache capacity).
+  int max_open_files = 1000;
+};
+
+struct ReadOptions {
+  // Read as of this snapshot; nullptr means the latest state.
+  const Snapshot* snapshot = nullptr;
+  // Iterator bounds: keys in [lower_bound, upper_bound). Unset means unbounded.
+  std::optional<std::string> lower_bound;
+  std::optional<std::string> upper_bound;
+  // Keep blocks read by this operation in the cache (when there is one).
+  bool fill_cache = true;
+};
+
+struct WriteOptions {
+  // fsync the WAL before acknowledging. Writers in one commit group share the fsync.
+  bool sync = false;
+};
+
+}  // namespace kvstore
