@@ -1,0 +1,12 @@
+// The kvstore._core extension is assembled from one registration function per
+// area, each in its own file. Bindings are thin: argument conversion, GIL
+// handling and lifetime tracking only — no engine or consensus logic.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace kvstore::bindings {
+
+void RegisterEngine(pybind11::module_& m);  // engine_bindings.cc: DB, WriteBatch, Snapshot, Iterator
+
+}  // namespace kvstore::bindings
