@@ -1,0 +1,238 @@
+// SkipList: the sorted in-memory index under a memtable.
+//
+// Contract:
+//   * Writes (Insert) need external synchronisation: one writer at a time.
+//   * Reads (Contains, Iterator) need none. Any number of readers may run
+//     concurrently with the one writer, lock-free. A reader sees every insert
+//     that completed before the read started, and possibly some that ran
+//     concurrently with it, never a half-linked node.
+//   * Nodes are never removed or modified once linked (keys are immutable), so
+//     a node pointer stays valid as long as the list, and the Arena that owns
+//     all nodes, are alive. The list runs no destructors: Key must be
+//     trivially destructible (it is typically a pointer into the same Arena).
+//
+// How: each node's forward links are std::atomic. A new node is fully built,
+// including its own links, before a release-store publishes it in its
+// predecessor; readers follow links with acquire-loads. Level 0 is the
+// complete list, higher levels are express lanes (probability 1/4 each).
+//
+// Comparator is a copyable function object: int operator()(const Key& a,
+// const Key& b) const, returning <0, 0 or >0.
+#pragma once
+
+#include <atomic>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <type_traits>
+
+#include "util/arena.h"
+
+namespace kvstore {
+
+template <typename Key, class Comparator>
+class SkipList {
+ private:
+  struct Node;
+
+ public:
+  // The arena must outlive the list.
+  SkipList(Comparator cmp, Arena* arena);
+  SkipList(const SkipList&) = delete;
+  SkipList& operator=(const SkipList&) = delete;
+
+  // REQUIRES: no key equal to key is in the list; external synchronisation.
+  void Insert(const Key& key);
+  bool Contains(const Key& key) const;
+
+  // A position in the list. Movement is lock-free; see the contract above.
+  class Iterator {
+   public:
+    explicit Iterator(const SkipList* list) : list_(list) {}
+    bool Valid() const { return node_ != nullptr; }
+    // REQUIRES: Valid()
+    const Key& key() const {
+      assert(Valid());
+      return node_->key;
+    }
+    // REQUIRES: Valid()
+    void Next() {
+      assert(Valid());
+      node_ = node_->Next(0);
+    }
+    // REQUIRES: Valid()
+    void Prev() {
+      assert(Valid());
+      node_ = list_->FindLessThan(node_->key);  // no back links: search again
+      if (node_ == list_->head_) node_ = nullptr;
+    }
+    // First entry with key >= target.
+    void Seek(const Key& target) { node_ = list_->FindGreaterOrEqual(target, nullptr); }
+    void SeekToFirst() { node_ = list_->head_->Next(0); }
+    void SeekToLast() {
+      node_ = list_->FindLast();
+      if (node_ == list_->head_) node_ = nullptr;
+    }
+
+   private:
+    const SkipList* list_;
+    Node* node_ = nullptr;
+  };
+
+ private:
+  static constexpr int kMaxHeight = 12;
+  static constexpr uint32_t kBranching = 4;
+
+  int MaxHeight() const { return max_height_.load(std::memory_order_relaxed); }
+  Node* NewNode(const Key& key, int height);
+  int RandomHeight();
+  bool Equal(const Key& a, const Key& b) const { return compare_(a, b) == 0; }
+  // True if n holds a key that sorts before key (nullptr is +infinity).
+  bool KeyIsAfterNode(const Key& key, Node* n) const {
+    return n != nullptr && compare_(n->key, key) < 0;
+  }
+  // First node with key >= key, or nullptr. Fills prev[level] with the last
+  // node before it at each level if prev is not null.
+  Node* FindGreaterOrEqual(const Key& key, Node** prev) const;
+  // Last node with key < key, or head_.
+  Node* FindLessThan(const Key& key) const;
+  // Last node, or head_ if the list is empty.
+  Node* FindLast() const;
+
+  const Comparator compare_;
+  Arena* const arena_;
+  Node* const head_;
+  // Height of the tallest node. Read without ordering: a reader that sees a new
+  // height before the node is linked just finds null links at the top levels.
+  std::atomic<int> max_height_{1};
+  uint32_t rnd_ = 0x9e3779b9u;  // writer-only state for RandomHeight
+};
+
+// A node is this header followed by `height` atomic links, in one arena block.
+template <typename Key, class Comparator>
+struct alignas(std::atomic<void*>) SkipList<Key, Comparator>::Node {
+  explicit Node(const Key& k) : key(k) {}
+
+  Key const key;
+
+  Node* Next(int n) { return links()[n].load(std::memory_order_acquire); }
+  void SetNext(int n, Node* x) { links()[n].store(x, std::memory_order_release); }
+  Node* NoBarrierNext(int n) { return links()[n].load(std::memory_order_relaxed); }
+  void NoBarrierSetNext(int n, Node* x) { links()[n].store(x, std::memory_order_relaxed); }
+
+  std::atomic<Node*>* links() {
+    return std::launder(reinterpret_cast<std::atomic<Node*>*>(reinterpret_cast<char*>(this) + sizeof(Node)));
+  }
+};
+
+template <typename Key, class Comparator>
+SkipList<Key, Comparator>::SkipList(Comparator cmp, Arena* arena)
+    : compare_(cmp), arena_(arena), head_(NewNode(Key{}, kMaxHeight)) {
+  static_assert(std::is_trivially_destructible_v<Key>, "the arena never runs destructors");
+  static_assert(alignof(Node) <= alignof(std::max_align_t));
+  static_assert(sizeof(Node) % alignof(std::atomic<Node*>) == 0);
+}
+
+template <typename Key, class Comparator>
+typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::NewNode(const Key& key,
+                                                                              int height) {
+  char* mem = arena_->AllocateAligned(sizeof(Node) + sizeof(std::atomic<Node*>) * height);
+  Node* n = new (mem) Node(key);
+  std::atomic<Node*>* links = reinterpret_cast<std::atomic<Node*>*>(mem + sizeof(Node));
+  for (int i = 0; i < height; i++) new (&links[i]) std::atomic<Node*>(nullptr);
+  return n;
+}
+
+template <typename Key, class Comparator>
+int SkipList<Key, Comparator>::RandomHeight() {
+  int height = 1;
+  while (height < kMaxHeight) {
+    // xorshift32
+    rnd_ ^= rnd_ << 13;
+    rnd_ ^= rnd_ >> 17;
+    rnd_ ^= rnd_ << 5;
+    if (rnd_ % kBranching != 0) break;
+    height++;
+  }
+  return height;
+}
+
+template <typename Key, class Comparator>
+typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindGreaterOrEqual(
+    const Key& key, Node** prev) const {
+  Node* x = head_;
+  int level = MaxHeight() - 1;
+  while (true) {
+    Node* next = x->Next(level);
+    if (KeyIsAfterNode(key, next)) {
+      x = next;
+    } else {
+      if (prev != nullptr) prev[level] = x;
+      if (level == 0) return next;
+      level--;
+    }
+  }
+}
+
+template <typename Key, class Comparator>
+typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindLessThan(
+    const Key& key) const {
+  Node* x = head_;
+  int level = MaxHeight() - 1;
+  while (true) {
+    Node* next = x->Next(level);
+    if (next == nullptr || compare_(next->key, key) >= 0) {
+      if (level == 0) return x;
+      level--;
+    } else {
+      x = next;
+    }
+  }
+}
+
+template <typename Key, class Comparator>
+typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindLast() const {
+  Node* x = head_;
+  int level = MaxHeight() - 1;
+  while (true) {
+    Node* next = x->Next(level);
+    if (next == nullptr) {
+      if (level == 0) return x;
+      level--;
+    } else {
+      x = next;
+    }
+  }
+}
+
+template <typename Key, class Comparator>
+void SkipList<Key, Comparator>::Insert(const Key& key) {
+  Node* prev[kMaxHeight];
+  Node* x = FindGreaterOrEqual(key, prev);
+  assert(x == nullptr || !Equal(key, x->key));  // duplicates are not allowed
+  (void)x;
+
+  int height = RandomHeight();
+  int max_height = MaxHeight();
+  if (height > max_height) {
+    for (int i = max_height; i < height; i++) prev[i] = head_;
+    max_height_.store(height, std::memory_order_relaxed);
+  }
+
+  x = NewNode(key, height);
+  for (int i = 0; i < height; i++) {
+    // x is not yet reachable, so its own links need no ordering; the store
+    // into prev[i] publishes it (and everything written before) to readers.
+    x->NoBarrierSetNext(i, prev[i]->NoBarrierNext(i));
+    prev[i]->SetNext(i, x);
+  }
+}
+
+template <typename Key, class Comparator>
+bool SkipList<Key, Comparator>::Contains(const Key& key) const {
+  Node* x = FindGreaterOrEqual(key, nullptr);
+  return x != nullptr && Equal(key, x->key);
+}
+
+}  // namespace kvstore

@@ -1,0 +1,160 @@
+#include "db/skiplist.h"
+
+#include <algorithm>
+#include <atomic>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "util/arena.h"
+
+namespace kvstore {
+namespace {
+
+using Key = uint64_t;
+
+struct KeyComparator {
+  int operator()(const Key& a, const Key& b) const { return a < b ? -1 : (a > b ? 1 : 0); }
+};
+
+using List = SkipList<Key, KeyComparator>;
+
+TEST(SkipListTest, Empty) {
+  Arena arena;
+  List list(KeyComparator(), &arena);
+  EXPECT_FALSE(list.Contains(10));
+  List::Iterator it(&list);
+  EXPECT_FALSE(it.Valid());
+  it.SeekToFirst();
+  EXPECT_FALSE(it.Valid());
+  it.Seek(100);
+  EXPECT_FALSE(it.Valid());
+  it.SeekToLast();
+  EXPECT_FALSE(it.Valid());
+}
+
+TEST(SkipListTest, MatchesAnOrderedSet) {
+  Arena arena;
+  List list(KeyComparator(), &arena);
+  std::set<Key> model;
+  std::mt19937_64 rnd(1000);
+  for (int i = 0; i < 2000; i++) {
+    Key k = rnd() % 5000;
+    if (model.insert(k).second) list.Insert(k);
+  }
+  for (Key k = 0; k < 5000; k++) EXPECT_EQ(list.Contains(k), model.count(k) == 1) << k;
+
+  // Forward scan.
+  List::Iterator it(&list);
+  it.SeekToFirst();
+  for (Key k : model) {
+    ASSERT_TRUE(it.Valid());
+    EXPECT_EQ(it.key(), k);
+    it.Next();
+  }
+  EXPECT_FALSE(it.Valid());
+
+  // Backward scan.
+  it.SeekToLast();
+  for (auto r = model.rbegin(); r != model.rend(); ++r) {
+    ASSERT_TRUE(it.Valid());
+    EXPECT_EQ(it.key(), *r);
+    it.Prev();
+  }
+  EXPECT_FALSE(it.Valid());
+
+  // Seek lands on the first key >= target, and can move both ways from there.
+  for (Key target = 0; target < 5100; target += 7) {
+    it.Seek(target);
+    auto m = model.lower_bound(target);
+    if (m == model.end()) {
+      EXPECT_FALSE(it.Valid());
+      continue;
+    }
+    ASSERT_TRUE(it.Valid());
+    EXPECT_EQ(it.key(), *m);
+    if (m != model.begin()) {
+      it.Prev();
+      ASSERT_TRUE(it.Valid());
+      EXPECT_EQ(it.key(), *std::prev(m));
+      it.Next();
+    }
+    it.Next();
+    if (std::next(m) == model.end()) {
+      EXPECT_FALSE(it.Valid());
+    } else {
+      ASSERT_TRUE(it.Valid());
+      EXPECT_EQ(it.key(), *std::next(m));
+    }
+  }
+}
+
+// One writer inserts a shuffled sequence of keys while readers scan. Each
+// reader first notes how many inserts have completed; all of those must be
+// visible, and whatever it sees must be strictly ordered.
+TEST(SkipListTest, ConcurrentReadersWithOneWriter) {
+  constexpr int kKeys = 30000;
+  constexpr int kReaders = 3;
+  std::vector<Key> keys(kKeys);
+  for (int i = 0; i < kKeys; i++) keys[i] = static_cast<Key>(i) * 3 + 1;
+  std::shuffle(keys.begin(), keys.end(), std::mt19937_64(7));
+
+  Arena arena;
+  List list(KeyComparator(), &arena);
+  std::atomic<int> inserted{0};
+  std::atomic<bool> done{false};
+  std::atomic<int> errors{0};
+  std::atomic<int> scans{0};
+
+  std::vector<std::thread> readers;
+  for (int r = 0; r < kReaders; r++) {
+    readers.emplace_back([&, r] {
+      std::mt19937_64 rnd(r);
+      while (!done.load(std::memory_order_acquire) || scans.load() < kReaders) {
+        int n = inserted.load(std::memory_order_acquire);
+        std::vector<Key> expected(keys.begin(), keys.begin() + n);
+        std::sort(expected.begin(), expected.end());
+
+        // Full scan: ordered, and a superset of the completed inserts.
+        List::Iterator it(&list);
+        size_t j = 0;
+        Key last = 0;
+        bool first = true;
+        for (it.SeekToFirst(); it.Valid(); it.Next()) {
+          Key k = it.key();
+          if (!first && k <= last) errors++;
+          if (k % 3 != 1) errors++;  // never a key that was not inserted
+          first = false;
+          last = k;
+          if (j < expected.size() && expected[j] == k) j++;
+        }
+        if (j != expected.size()) errors++;
+
+        // Point lookups and seeks of completed inserts.
+        for (int q = 0; q < 200 && n > 0; q++) {
+          Key k = keys[rnd() % n];
+          if (!list.Contains(k)) errors++;
+          it.Seek(k - 1);  // k - 1 was never inserted: lands on k
+          if (!it.Valid() || it.key() != k) errors++;
+        }
+        scans++;
+      }
+    });
+  }
+
+  for (int i = 0; i < kKeys; i++) {
+    list.Insert(keys[i]);
+    inserted.store(i + 1, std::memory_order_release);
+    if (i % 1000 == 0) std::this_thread::yield();
+  }
+  done.store(true, std::memory_order_release);
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_GE(scans.load(), kReaders);
+}
+
+}  // namespace
+}  // namespace kvstore
