@@ -1,0 +1,204 @@
+#include "table/block.h"
+
+#include <limits>
+
+#include "util/coding.h"
+
+namespace kvstore {
+
+Block::Block(std::string contents) : data_(std::move(contents)) {
+  // Layout: entries | fixed32 restart[num_restarts] | fixed32 num_restarts.
+  // Validate the restart array once here so iterators can trust it: it must
+  // fit, start at 0 and be strictly increasing inside the entries area.
+  if (data_.size() < sizeof(uint32_t) || data_.size() > std::numeric_limits<uint32_t>::max()) {
+    malformed_ = true;
+    return;
+  }
+  const size_t max_restarts = (data_.size() - sizeof(uint32_t)) / sizeof(uint32_t);
+  num_restarts_ = DecodeFixed32(data_.data() + data_.size() - sizeof(uint32_t));
+  if (num_restarts_ == 0 || num_restarts_ > max_restarts) {
+    malformed_ = true;
+    return;
+  }
+  restart_offset_ =
+      static_cast<uint32_t>(data_.size() - (1 + size_t{num_restarts_}) * sizeof(uint32_t));
+  uint32_t prev = 0;
+  for (uint32_t i = 0; i < num_restarts_; i++) {
+    const uint32_t r = DecodeFixed32(data_.data() + restart_offset_ + i * sizeof(uint32_t));
+    const bool ok = (i == 0) ? (r == 0) : (r > prev && r < restart_offset_);
+    if (!ok) {
+      malformed_ = true;
+      return;
+    }
+    prev = r;
+  }
+  // One restart point at 0 over a non-empty area, or the empty block.
+}
+
+namespace {
+
+class BlockIterator final : public Iterator {
+ public:
+  BlockIterator(const Comparator* cmp, const char* data, uint32_t restart_offset,
+                uint32_t num_restarts)
+      : cmp_(cmp),
+        data_(data),
+        restart_offset_(restart_offset),
+        num_restarts_(num_restarts),
+        current_(restart_offset),
+        restart_index_(num_restarts) {}
+
+  // Corruption is sticky: once an entry failed to decode the iterator stays
+  // invalid and every positioning call is a no-op.
+  bool Valid() const override { return status_.ok() && current_ < restart_offset_; }
+  Status status() const override { return status_; }
+  Slice key() const override { return key_; }
+  Slice value() const override { return value_; }
+
+  void Next() override { ParseNextEntry(); }
+
+  void Prev() override {
+    // Back up to the last restart point strictly before the current entry,
+    // then walk forward to the entry just before it.
+    const uint32_t original = current_;
+    while (RestartPoint(restart_index_) >= original) {
+      if (restart_index_ == 0) {
+        MarkInvalid();
+        return;
+      }
+      restart_index_--;
+    }
+    SeekToRestartPoint(restart_index_);
+    do {
+      if (!ParseNextEntry()) return;
+    } while (NextEntryOffset() < original);
+  }
+
+  void Seek(Slice target) override {
+    if (!status_.ok()) return;
+    // Binary search for the last restart point whose key is < target.
+    uint32_t left = 0;
+    uint32_t right = num_restarts_ - 1;
+    while (left < right) {
+      const uint32_t mid = left + (right - left + 1) / 2;
+      Slice mid_key;
+      if (!RestartKey(mid, &mid_key)) return;
+      if (cmp_->Compare(mid_key, target) < 0) {
+        left = mid;
+      } else {
+        right = mid - 1;
+      }
+    }
+    SeekToRestartPoint(left);
+    while (ParseNextEntry()) {
+      if (cmp_->Compare(key_, target) >= 0) return;
+    }
+  }
+
+  void SeekToFirst() override {
+    if (!status_.ok()) return;
+    SeekToRestartPoint(0);
+    ParseNextEntry();
+  }
+
+  void SeekToLast() override {
+    if (!status_.ok()) return;
+    SeekToRestartPoint(num_restarts_ - 1);
+    while (ParseNextEntry() && NextEntryOffset() < restart_offset_) {
+    }
+  }
+
+ private:
+  uint32_t RestartPoint(uint32_t index) const {
+    return DecodeFixed32(data_ + restart_offset_ + index * sizeof(uint32_t));
+  }
+
+  uint32_t NextEntryOffset() const {
+    return static_cast<uint32_t>(value_.data() + value_.size() - data_);
+  }
+
+  void MarkInvalid() {
+    current_ = restart_offset_;
+    restart_index_ = num_restarts_;
+    key_.clear();
+    value_ = Slice();
+  }
+
+  void MarkCorrupted() {
+    MarkInvalid();
+    status_ = Status::Corruption("bad entry in block");
+  }
+
+  // Positions just before the entry at restart point index, so that the
+  // next ParseNextEntry() decodes it.
+  void SeekToRestartPoint(uint32_t index) {
+    key_.clear();
+    restart_index_ = index;
+    value_ = Slice(data_ + RestartPoint(index), 0);
+  }
+
+  // Decodes the entry header at p. Returns the start of the key delta, or
+  // nullptr if the header or the bytes it announces run past the entries.
+  const char* DecodeEntry(const char* p, uint32_t* shared, uint32_t* non_shared,
+                          uint32_t* value_len) const {
+    const char* limit = data_ + restart_offset_;
+    if ((p = GetVarint32Ptr(p, limit, shared)) == nullptr) return nullptr;
+    if ((p = GetVarint32Ptr(p, limit, non_shared)) == nullptr) return nullptr;
+    if ((p = GetVarint32Ptr(p, limit, value_len)) == nullptr) return nullptr;
+    const uint64_t remaining = static_cast<uint64_t>(limit - p);
+    if (uint64_t{*non_shared} + uint64_t{*value_len} > remaining) return nullptr;
+    return p;
+  }
+
+  // The full key stored at restart point index (shared must be 0).
+  bool RestartKey(uint32_t index, Slice* key) {
+    uint32_t shared, non_shared, value_len;
+    const char* p = DecodeEntry(data_ + RestartPoint(index), &shared, &non_shared, &value_len);
+    if (p == nullptr || shared != 0) {
+      MarkCorrupted();
+      return false;
+    }
+    *key = Slice(p, non_shared);
+    return true;
+  }
+
+  bool ParseNextEntry() {
+    current_ = NextEntryOffset();
+    if (current_ >= restart_offset_) {
+      MarkInvalid();
+      return false;
+    }
+    uint32_t shared, non_shared, value_len;
+    const char* p = DecodeEntry(data_ + current_, &shared, &non_shared, &value_len);
+    if (p == nullptr || shared > key_.size()) {
+      MarkCorrupted();
+      return false;
+    }
+    key_.resize(shared);
+    key_.append(p, non_shared);
+    value_ = Slice(p + non_shared, value_len);
+    while (restart_index_ + 1 < num_restarts_ && RestartPoint(restart_index_ + 1) <= current_) {
+      restart_index_++;
+    }
+    return true;
+  }
+
+  const Comparator* const cmp_;
+  const char* const data_;
+  const uint32_t restart_offset_;
+  const uint32_t num_restarts_;
+  uint32_t current_;        // offset of the current entry; restart_offset_ if !Valid()
+  uint32_t restart_index_;  // restart point at or before current_
+  std::string key_;
+  Slice value_;
+  Status status_;
+};
+
+}  // namespace
+
+std::unique_ptr<Iterator> Block::NewIterator(const Comparator* cmp) const {
+  if (malformed_) return NewEmptyIterator(Status::Corruption("bad block contents"));
+  return std::make_unique<BlockIterator>(cmp, data_.data(), restart_offset_, num_restarts_);
+}
+
+}  // namespace kvstore

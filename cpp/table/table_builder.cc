@@ -1,0 +1,90 @@
+#include "table/table_builder.h"
+
+#include <cassert>
+
+namespace kvstore {
+
+TableBuilder::TableBuilder(const TableOptions& options, WritableFile* file)
+    : options_(options),
+      file_(file),
+      data_block_(options.block_restart_interval),
+      index_block_(1) {}
+
+TableBuilder::~TableBuilder() = default;
+
+void TableBuilder::Add(Slice key, Slice value) {
+  assert(!closed_);
+  if (closed_ || !status_.ok()) return;
+  if (num_entries_ > 0 && options_.comparator->Compare(key, last_key_) <= 0) {
+    status_ = Status::InvalidArgument("table keys added out of order");
+    return;
+  }
+  if (pending_index_entry_) AddPendingIndexEntry(&key);
+
+  last_key_.assign(key.data(), key.size());
+  num_entries_++;
+  data_block_.Add(key, value);
+  if (data_block_.CurrentSizeEstimate() >= options_.block_size) FlushDataBlock();
+}
+
+void TableBuilder::AddPendingIndexEntry(const Slice* next_key) {
+  // last_key_ is the last key of the written block; shorten it towards next_key
+  // (or to a short successor when this is the last block).
+  if (next_key != nullptr) {
+    options_.comparator->FindShortestSeparator(&last_key_, *next_key);
+  } else {
+    options_.comparator->FindShortSuccessor(&last_key_);
+  }
+  scratch_.clear();
+  pending_handle_.EncodeTo(&scratch_);
+  index_block_.Add(last_key_, scratch_);
+  pending_index_entry_ = false;
+}
+
+void TableBuilder::FlushDataBlock() {
+  if (data_block_.empty() || !status_.ok()) return;
+  WriteBlock(&data_block_, &pending_handle_);
+  if (status_.ok()) pending_index_entry_ = true;
+}
+
+void TableBuilder::WriteBlock(BlockBuilder* block, BlockHandle* handle) {
+  Slice contents = block->Finish();
+  handle->offset = offset_;
+  handle->size = contents.size();
+  std::string trailer;
+  AppendBlockTrailer(&trailer, contents, CompressionType::kNone);
+  status_ = file_->Append(contents);
+  if (status_.ok()) status_ = file_->Append(trailer);
+  if (status_.ok()) offset_ += contents.size() + trailer.size();
+  block->Reset();
+}
+
+Status TableBuilder::Finish() {
+  assert(!closed_);
+  FlushDataBlock();
+  closed_ = true;
+  if (!status_.ok()) return status_;
+
+  BlockHandle metaindex_handle, index_handle;
+  BlockBuilder metaindex_block(1);  // empty until meta blocks (filters) exist
+  WriteBlock(&metaindex_block, &metaindex_handle);
+  if (!status_.ok()) return status_;
+
+  if (pending_index_entry_) AddPendingIndexEntry(nullptr);
+  WriteBlock(&index_block_, &index_handle);
+  if (!status_.ok()) return status_;
+
+  Footer footer{metaindex_handle, index_handle};
+  std::string encoded;
+  footer.EncodeTo(&encoded);
+  status_ = file_->Append(encoded);
+  if (status_.ok()) offset_ += encoded.size();
+  return status_;
+}
+
+void TableBuilder::Abandon() {
+  assert(!closed_);
+  closed_ = true;
+}
+
+}  // namespace kvstore

@@ -1,0 +1,78 @@
+// TableBuilder: writes one SST file (layout in table/format.h and
+// docs/format.md) from key/value pairs added in strictly increasing order.
+//
+//   data block* | metaindex block | index block | footer
+//
+// The index block holds one entry per data block: a separator key k with
+// last key of the block <= k < first key of the next block (a short
+// successor of the last key for the final block) -> the block's encoded
+// BlockHandle. The metaindex block maps names to handles of meta blocks
+// (none yet; filters will be added here).
+//
+// Not thread-safe. The file is not owned: after Finish() the caller Syncs
+// and Closes it. The caller must call Finish() or Abandon() before
+// destroying a builder that received entries.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kvstore/env.h"
+#include "kvstore/slice.h"
+#include "kvstore/status.h"
+#include "table/block_builder.h"
+#include "table/format.h"
+#include "table/table_options.h"
+
+namespace kvstore {
+
+class TableBuilder {
+ public:
+  TableBuilder(const TableOptions& options, WritableFile* file);
+  TableBuilder(const TableBuilder&) = delete;
+  TableBuilder& operator=(const TableBuilder&) = delete;
+  ~TableBuilder();
+
+  // REQUIRES: Finish()/Abandon() not called; key greater than every key added
+  // before (in comparator order). A key out of order sets status() to
+  // InvalidArgument; after any error Add() does nothing.
+  void Add(Slice key, Slice value);
+
+  // The first error seen (a failed write or an out-of-order key), else OK.
+  Status status() const { return status_; }
+
+  // Writes the last data block, the metaindex and index blocks and the
+  // footer. Returns status(). Does not Sync or Close the file.
+  Status Finish();
+
+  // Stops building; the caller discards the file.
+  void Abandon();
+
+  uint64_t NumEntries() const { return num_entries_; }
+  // Bytes written to the file so far. Before Finish() this excludes the data
+  // block still being filled; after Finish() it is the size of the file.
+  uint64_t FileSize() const { return offset_; }
+
+ private:
+  void FlushDataBlock();
+  void WriteBlock(BlockBuilder* block, BlockHandle* handle);
+  // next_key is null when the pending block is the last one.
+  void AddPendingIndexEntry(const Slice* next_key);
+
+  const TableOptions options_;
+  WritableFile* const file_;
+  uint64_t offset_ = 0;
+  Status status_;
+  BlockBuilder data_block_;
+  BlockBuilder index_block_;
+  std::string last_key_;
+  uint64_t num_entries_ = 0;
+  bool closed_ = false;
+  // After a data block is written its index entry waits for the next key, so
+  // the separator can be chosen between the two blocks.
+  bool pending_index_entry_ = false;
+  BlockHandle pending_handle_;
+  std::string scratch_;
+};
+
+}  // namespace kvstore
