@@ -34,12 +34,20 @@ Status Table::Open(const TableOptions& options, std::unique_ptr<RandomAccessFile
 
   std::unique_ptr<Table> t(new Table(options, std::move(file), file_size));
   t->metaindex_handle_ = footer.metaindex_handle;
-  s = t->ReadDataBlock(footer.index_handle, &t->index_block_);
-  if (s.ok()) s = t->ReadDataBlock(footer.metaindex_handle, &t->metaindex_block_);
+  s = t->LoadBlock(footer.index_handle, &t->index_block_);
+  if (s.ok()) s = t->LoadBlock(footer.metaindex_handle, &t->metaindex_block_);
   if (!s.ok()) return s;
-  // Surface a malformed index at open rather than at the first read.
-  Status index_status = t->index_block_->NewIterator(options.comparator)->status();
-  if (!index_status.ok()) return Status::Corruption("bad sstable index block");
+  // Surface a malformed index at open rather than at the first read: every
+  // entry must decode to a handle that lies inside the file.
+  std::unique_ptr<Iterator> index = t->index_block_->NewIterator(options.comparator);
+  for (index->SeekToFirst(); index->Valid(); index->Next()) {
+    BlockHandle handle;
+    Slice value = index->value();
+    if (!handle.DecodeFrom(&value).ok() || !value.empty() || !t->HandleInBounds(handle)) {
+      return Status::Corruption("bad sstable index block", "bad block handle");
+    }
+  }
+  if (!index->status().ok()) return Status::Corruption("bad sstable index block");
   Status meta_status = t->metaindex_block_->NewIterator(BytewiseComparator())->status();
   if (!meta_status.ok()) return Status::Corruption("bad sstable metaindex block");
   *table = std::move(t);
@@ -52,7 +60,7 @@ bool Table::HandleInBounds(const BlockHandle& handle) const {
          kBlockTrailerSize <= data_end - handle.offset - handle.size;
 }
 
-Status Table::ReadDataBlock(const BlockHandle& handle, std::shared_ptr<const Block>* block) const {
+Status Table::LoadBlock(const BlockHandle& handle, std::shared_ptr<const Block>* block) const {
   if (!HandleInBounds(handle)) {
     return Status::Corruption("bad block handle (outside the sstable)",
                               "offset " + std::to_string(handle.offset) + " size " +
@@ -70,7 +78,7 @@ std::unique_ptr<Iterator> Table::BlockIterator(Slice index_value) const {
   Slice input = index_value;
   Status s = handle.DecodeFrom(&input);
   std::shared_ptr<const Block> block;
-  if (s.ok()) s = ReadDataBlock(handle, &block);
+  if (s.ok()) s = LoadBlock(handle, &block);
   if (!s.ok()) return NewEmptyIterator(std::move(s));
   std::unique_ptr<Iterator> iter = block->NewIterator(options_.comparator);
   iter->RegisterCleanup([block]() {});  // keeps the block alive as long as the iterator

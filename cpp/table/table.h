@@ -5,8 +5,9 @@
 // RandomAccessFile allows concurrently). Each iterator is used by one thread
 // at a time. The Table must outlive every iterator it returns.
 //
-// Every block is read through ReadDataBlock(), which verifies the block's
-// checksum; that is where a block cache will plug in.
+// Every block (data, index, metaindex) is read through LoadBlock(), which
+// bounds-checks the handle and verifies the block's checksum; a block cache
+// keyed by (file, offset) will plug in there, caching parsed Blocks.
 #pragma once
 
 #include <cstdint>
@@ -23,8 +24,9 @@ namespace kvstore {
 
 class Table {
  public:
-  // Reads and checks the footer, the index block and the metaindex block of
-  // a file of file_size bytes. On success *table owns file. A file that is not
+  // Reads and checks the footer, the index block (every entry must be a
+  // block handle inside the file) and the metaindex block of a file of
+  // file_size bytes. Data blocks are read, and checked, only when used. On success *table owns file. A file that is not
   // a valid table gives Corruption ("not an sstable (bad magic number)",
   // "block checksum mismatch", ...); a failed read gives the file's IOError.
   static Status Open(const TableOptions& options, std::unique_ptr<RandomAccessFile> file,
@@ -55,8 +57,9 @@ class Table {
 
   // Checks that handle plus its trailer lies inside the data part of the file.
   bool HandleInBounds(const BlockHandle& handle) const;
-  // Reads and verifies the block at handle. The single path for block reads.
-  Status ReadDataBlock(const BlockHandle& handle, std::shared_ptr<const Block>* block) const;
+  // Reads and verifies the block at handle. The single path for block reads;
+  // the returned Block is shared, so a cache can hand out the same one.
+  Status LoadBlock(const BlockHandle& handle, std::shared_ptr<const Block>* block) const;
   // An iterator over the data block named by an index entry's value.
   std::unique_ptr<Iterator> BlockIterator(Slice index_value) const;
 

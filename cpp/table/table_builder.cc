@@ -60,7 +60,7 @@ void TableBuilder::WriteBlock(BlockBuilder* block, BlockHandle* handle) {
 }
 
 Status TableBuilder::Finish() {
-  assert(!closed_);
+  if (closed_) return status_;
   FlushDataBlock();
   closed_ = true;
   if (!status_.ok()) return status_;
@@ -82,9 +82,6 @@ Status TableBuilder::Finish() {
   return status_;
 }
 
-void TableBuilder::Abandon() {
-  assert(!closed_);
-  closed_ = true;
-}
+void TableBuilder::Abandon() { closed_ = true; }
 
 }  // namespace kvstore

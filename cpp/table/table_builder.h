@@ -42,10 +42,12 @@ class TableBuilder {
   Status status() const { return status_; }
 
   // Writes the last data block, the metaindex and index blocks and the
-  // footer. Returns status(). Does not Sync or Close the file.
+  // footer. Returns status(). Does not Sync or Close the file. A second call
+  // (or a call after Abandon) writes nothing and returns status().
   Status Finish();
 
-  // Stops building; the caller discards the file.
+  // Stops building (no more writes to the file); the caller discards the
+  // file. Harmless after Finish().
   void Abandon();
 
   uint64_t NumEntries() const { return num_entries_; }
