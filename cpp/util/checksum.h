@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
 #include <xxhash.h>
 
 #include "kvstore/slice.h"

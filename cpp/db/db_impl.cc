@@ -1,0 +1,925 @@
+#include "db/db_impl.h"
+
+#include <algorithm>
+
+#include "db/db_iter.h"
+#include "db/filename.h"
+#include "db/log_reader.h"
+#include "db/write_batch_internal.h"
+#include "table/merger.h"
+#include "table/table_builder.h"
+
+namespace kvstore {
+
+namespace {
+
+// Largest group a leader gathers (bytes of batch encoding).
+constexpr size_t kMaxGroupBytes = 1 << 20;
+constexpr int kSlowdownMicros = 1000;
+
+Status ValidateOptions(const Options& o) {
+  if (o.write_buffer_size < 4096) return Status::InvalidArgument("write_buffer_size < 4096");
+  if (o.block_size < 256) return Status::InvalidArgument("block_size < 256");
+  if (o.block_restart_interval < 1) return Status::InvalidArgument("block_restart_interval < 1");
+  if (o.target_file_size < 4096) return Status::InvalidArgument("target_file_size < 4096");
+  if (o.max_bytes_for_level_base < 4096) {
+    return Status::InvalidArgument("max_bytes_for_level_base < 4096");
+  }
+  if (o.level_size_multiplier < 2) return Status::InvalidArgument("level_size_multiplier < 2");
+  if (o.level0_compaction_trigger < 1 ||
+      o.level0_slowdown_writes_trigger < o.level0_compaction_trigger ||
+      o.level0_stop_writes_trigger < o.level0_slowdown_writes_trigger) {
+    return Status::InvalidArgument(
+        "need 1 <= level0_compaction_trigger <= level0_slowdown_writes_trigger <= "
+        "level0_stop_writes_trigger");
+  }
+  if (o.max_open_files < 10) return Status::InvalidArgument("max_open_files < 10");
+  return Status::OK();
+}
+
+Status CheckKeyValue(Slice key, Slice value) {
+  if (key.size() > kMaxKeySize) {
+    return Status::InvalidArgument("key too large", std::to_string(key.size()) + " bytes > " +
+                                                        std::to_string(kMaxKeySize));
+  }
+  if (value.size() > kMaxValueSize) {
+    return Status::InvalidArgument("value too large", std::to_string(value.size()) +
+                                                          " bytes > " +
+                                                          std::to_string(kMaxValueSize));
+  }
+  return Status::OK();
+}
+
+// Checks the size limits of every operation in a batch.
+class BatchValidator final : public WriteBatch::Handler {
+ public:
+  void Put(Slice key, Slice value) override {
+    if (status.ok()) status = CheckKeyValue(key, value);
+  }
+  void Delete(Slice key) override {
+    if (status.ok()) status = CheckKeyValue(key, Slice());
+  }
+  Status status;
+};
+
+TableOptions MakeTableOptions(const Options& options, const Comparator* cmp) {
+  TableOptions t;
+  t.comparator = cmp;
+  t.block_size = options.block_size;
+  t.block_restart_interval = options.block_restart_interval;
+  return t;
+}
+
+}  // namespace
+
+struct DBImpl::Writer {
+  WriteBatch* batch;  // nullptr: a request to flush the memtable
+  bool sync;
+  bool done = false;
+  Status status;
+  std::condition_variable cv;
+};
+
+struct DBImpl::ManualCompaction {
+  int level;
+  bool done = false;
+  const InternalKey* begin;  // nullptr = unbounded
+  const InternalKey* end;
+  InternalKey tmp_storage;   // where the next step resumes
+  Status status;
+};
+
+class DBImpl::SnapshotImpl final : public Snapshot {
+ public:
+  explicit SnapshotImpl(SequenceNumber seq) : seq_(seq) {}
+  ~SnapshotImpl() override = default;
+  uint64_t sequence() const override { return seq_; }
+
+ private:
+  const SequenceNumber seq_;
+};
+
+Snapshot::~Snapshot() = default;
+DB::~DB() = default;
+
+DBImpl::DBImpl(const Options& raw_options, std::string dbname)
+    : options_([&] {
+        Options o = raw_options;
+        if (o.env == nullptr) o.env = Env::Default();
+        return o;
+      }()),
+      dbname_(std::move(dbname)),
+      env_(options_.env),
+      icmp_(BytewiseComparator()) {
+  table_cache_ = std::make_unique<TableCache>(dbname_, env_, MakeTableOptions(options_, &icmp_),
+                                              static_cast<size_t>(options_.max_open_files - 10));
+  versions_ = std::make_unique<VersionSet>(dbname_, &options_, table_cache_.get(), &icmp_);
+}
+
+DBImpl::~DBImpl() {
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    shutting_down_.store(true, std::memory_order_release);
+    work_cv_.notify_all();
+  }
+  if (bg_thread_.joinable()) bg_thread_.join();
+  // Data written without sync still reaches the OS: the WAL is flushed per group.
+  log_.reset();
+  if (logfile_ != nullptr) logfile_->Close();
+  logfile_.reset();
+  mem_.reset();
+  imm_.reset();
+  versions_.reset();
+  table_cache_.reset();
+  if (db_lock_ != nullptr) env_->UnlockFile(std::move(db_lock_));
+}
+
+// ---------------------------------------------------------------- Open / recovery
+
+Status DB::Open(const Options& options, const std::string& name, std::unique_ptr<DB>* dbptr) {
+  dbptr->reset();
+  Status s = ValidateOptions(options);
+  if (!s.ok()) return s;
+  auto impl = std::make_unique<DBImpl>(options, name);
+  {
+    std::unique_lock<std::mutex> lock(impl->mutex_);
+    VersionEdit edit;
+    s = impl->Recover(&edit, &lock);
+    if (s.ok()) s = impl->StartNewLog(&lock);
+    if (s.ok()) {
+      edit.SetLogNumber(impl->logfile_number_);
+      s = impl->versions_->LogAndApply(&edit, &lock);
+    }
+    if (s.ok()) {
+      impl->DeleteObsoleteFiles(&lock);
+      impl->bg_thread_running_ = true;
+      impl->bg_thread_ = std::thread([p = impl.get()] { p->BackgroundThread(); });
+      impl->work_cv_.notify_all();
+    }
+  }
+  if (s.ok()) *dbptr = std::move(impl);
+  return s;
+}
+
+Status DBImpl::NewDB() {
+  VersionEdit edit;
+  edit.SetComparatorName(icmp_.user_comparator()->Name());
+  edit.SetLogNumber(0);
+  edit.SetNextFile(2);
+  edit.SetLastSequence(0);
+  const std::string manifest = DescriptorFileName(dbname_, 1);
+  std::unique_ptr<WritableFile> file;
+  Status s = env_->NewWritableFile(manifest, &file);
+  if (!s.ok()) return s;
+  {
+    log::Writer log(file.get());
+    std::string record;
+    edit.EncodeTo(&record);
+    s = log.AddRecord(record);
+    if (s.ok()) s = file->Sync();
+    if (s.ok()) s = file->Close();
+  }
+  if (s.ok()) s = SetCurrentFile(env_, dbname_, 1);
+  if (!s.ok()) env_->RemoveFile(manifest);
+  return s;
+}
+
+Status DBImpl::Recover(VersionEdit* edit, std::unique_lock<std::mutex>* lock) {
+  env_->CreateDir(dbname_);  // an error shows up in the lock step below
+  Status s = env_->LockFile(LockFileName(dbname_), &db_lock_);
+  if (!s.ok()) {
+    if (s.IsBusy()) return Status::Busy(dbname_, "database already in use (LOCK is held)");
+    return s;
+  }
+  if (!env_->FileExists(CurrentFileName(dbname_))) {
+    if (!options_.create_if_missing) {
+      return Status::InvalidArgument(dbname_, "does not exist (create_if_missing is false)");
+    }
+    s = NewDB();
+    if (!s.ok()) return s;
+  } else if (options_.error_if_exists) {
+    return Status::InvalidArgument(dbname_, "exists (error_if_exists is true)");
+  }
+
+  s = versions_->Recover();
+  if (!s.ok()) return s;
+
+  // Every table the MANIFEST names must exist; WALs newer than the MANIFEST's
+  // log number hold writes not yet in a table.
+  std::set<uint64_t> expected;
+  versions_->AddLiveFiles(&expected);
+  std::vector<std::string> children;
+  s = env_->GetChildren(dbname_, &children);
+  if (!s.ok()) return s;
+  std::vector<uint64_t> logs;
+  for (const auto& name : children) {
+    uint64_t number;
+    FileType type;
+    if (!ParseFileName(name, &number, &type)) continue;
+    expected.erase(number);
+    if (type == FileType::kLogFile && number >= versions_->LogNumber()) logs.push_back(number);
+  }
+  if (!expected.empty()) {
+    return Status::Corruption(std::to_string(expected.size()) + " table files missing, e.g.",
+                              TableFileName(dbname_, *expected.begin()));
+  }
+  std::sort(logs.begin(), logs.end());
+  SequenceNumber max_sequence = versions_->LastSequence();
+  for (uint64_t log_number : logs) {
+    s = RecoverLogFile(log_number, edit, &max_sequence, lock);
+    if (!s.ok()) return s;
+    versions_->MarkFileNumberUsed(log_number);
+  }
+  versions_->SetLastSequence(max_sequence);
+  return Status::OK();
+}
+
+Status DBImpl::RecoverLogFile(uint64_t log_number, VersionEdit* edit,
+                              SequenceNumber* max_sequence, std::unique_lock<std::mutex>* lock) {
+  struct Reporter final : public log::Reader::Reporter {
+    std::string fname;
+    bool salvage;
+    Status* status;
+    uint64_t* dropped;
+    void Corruption(size_t bytes, const Status& s) override {
+      *dropped += bytes;
+      if (!salvage && status->ok()) {
+        *status = Status::Corruption(fname, s.message() + " (" + std::to_string(bytes) +
+                                                " bytes; open with salvage_wal to skip)");
+      }
+    }
+  };
+  const std::string fname = LogFileName(dbname_, log_number);
+  std::unique_ptr<SequentialFile> file;
+  Status s = env_->NewSequentialFile(fname, &file);
+  if (!s.ok()) return s;
+  Status status;
+  Reporter reporter;
+  reporter.fname = fname;
+  reporter.salvage = options_.salvage_wal;
+  reporter.status = &status;
+  reporter.dropped = &stats_.wal_bytes_dropped;
+  log::Reader reader(file.get(), &reporter);
+
+  std::string scratch;
+  Slice record;
+  WriteBatch batch;
+  std::shared_ptr<MemTable> mem;
+  while (reader.ReadRecord(&record, &scratch) && status.ok()) {
+    if (record.size() < WriteBatchInternal::kHeader) {
+      reporter.Corruption(record.size(), Status::Corruption("log record too small"));
+      continue;
+    }
+    WriteBatchInternal::SetContents(&batch, record);
+    if (mem == nullptr) mem = std::make_shared<MemTable>(icmp_);
+    Status insert = WriteBatchInternal::InsertInto(&batch, mem.get());
+    if (!insert.ok()) {
+      // A record whose checksum matched but whose batch does not parse.
+      reporter.Corruption(record.size(), insert);
+      continue;
+    }
+    SequenceNumber last = WriteBatchInternal::Sequence(&batch) + WriteBatchInternal::Count(&batch);
+    if (last > 0) last--;
+    *max_sequence = std::max(*max_sequence, last);
+    if (mem->ApproximateMemoryUsage() > options_.write_buffer_size) {
+      s = WriteLevel0Table(mem.get(), edit, nullptr, lock);
+      mem.reset();
+      if (!s.ok()) return s;
+    }
+  }
+  if (!status.ok()) return status;
+  if (mem != nullptr) s = WriteLevel0Table(mem.get(), edit, nullptr, lock);
+  return s;
+}
+
+Status DBImpl::StartNewLog(std::unique_lock<std::mutex>* lock) {
+  uint64_t number = versions_->NewFileNumber();
+  std::unique_ptr<WritableFile> file;
+  Status s = env_->NewWritableFile(LogFileName(dbname_, number), &file);
+  // A synced write into this WAL must not vanish with its directory entry.
+  if (s.ok()) s = env_->SyncDir(dbname_);
+  if (!s.ok()) {
+    versions_->ReuseFileNumber(number);
+    return s;
+  }
+  if (log_ != nullptr) {
+    log_.reset();
+    logfile_->Close();
+  }
+  logfile_ = std::move(file);
+  logfile_number_ = number;
+  log_ = std::make_unique<log::Writer>(logfile_.get());
+  log_bytes_ = 0;
+  if (mem_ == nullptr) mem_ = std::make_shared<MemTable>(icmp_);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------- writes
+
+Status DBImpl::Put(const WriteOptions& options, Slice key, Slice value) {
+  WriteBatch batch;
+  batch.Put(key, value);
+  return Write(options, &batch);
+}
+
+Status DBImpl::Delete(const WriteOptions& options, Slice key) {
+  WriteBatch batch;
+  batch.Delete(key);
+  return Write(options, &batch);
+}
+
+Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
+  if (updates != nullptr) {
+    if (updates->ApproximateSize() > kMaxBatchSize) {
+      return Status::InvalidArgument("write batch too large", std::to_string(updates->ApproximateSize()) + " bytes");
+    }
+    // A batch smaller than the key limit cannot hold an oversized key or value.
+    if (updates->ApproximateSize() > kMaxKeySize) {
+      BatchValidator validator;
+      Status s = updates->Iterate(&validator);
+      if (!s.ok()) return s;
+      if (!validator.status.ok()) return validator.status;
+    }
+  }
+
+  Writer w;
+  w.batch = updates;
+  w.sync = options.sync;
+  std::unique_lock<std::mutex> lock(mutex_);
+  stats_.writes++;
+  writers_.push_back(&w);
+  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
+  if (w.done) return w.status;
+
+  // This thread leads a commit group.
+  Status status = MakeRoomForWrite(/*force=*/updates == nullptr, &lock);
+  uint64_t last_sequence = versions_->LastSequence();
+  Writer* last_writer = &w;
+  if (status.ok() && updates != nullptr) {
+    WriteBatch* group = BuildBatchGroup(&last_writer);
+    WriteBatchInternal::SetSequence(group, last_sequence + 1);
+    last_sequence += WriteBatchInternal::Count(group);
+    bool sync = w.sync;
+    Slice contents = WriteBatchInternal::Contents(group);
+    stats_.write_groups++;
+    stats_.wal_bytes_written += contents.size();
+    log_bytes_ += contents.size();
+
+    // Only the leader touches the WAL and inserts into mem_: unlock for the I/O.
+    lock.unlock();
+    status = log_->AddRecord(contents);
+    bool sync_error = false;
+    if (status.ok()) {
+      status = sync ? logfile_->Sync() : logfile_->Flush();
+      sync_error = !status.ok();
+    }
+    if (status.ok()) status = WriteBatchInternal::InsertInto(group, mem_.get());
+    lock.lock();
+    if (sync) stats_.wal_syncs++;
+    if (sync_error) {
+      // The WAL's state is unknown: stop accepting writes.
+      RecordBackgroundError(status);
+    }
+    if (group == &tmp_batch_) tmp_batch_.Clear();
+    if (status.ok()) versions_->SetLastSequence(last_sequence);
+  }
+
+  while (true) {
+    Writer* ready = writers_.front();
+    writers_.pop_front();
+    if (ready != &w) {
+      ready->status = status;
+      ready->done = true;
+      ready->cv.notify_one();
+    }
+    if (ready == last_writer) break;
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  return status;
+}
+
+WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
+  Writer* first = writers_.front();
+  WriteBatch* result = first->batch;
+  size_t size = WriteBatchInternal::ByteSize(first->batch);
+  // Keep small writes from waiting behind a large group.
+  size_t max_size = kMaxGroupBytes;
+  if (size <= (128 << 10)) max_size = size + (128 << 10);
+  *last_writer = first;
+  for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
+    Writer* w = *it;
+    if (w->sync && !first->sync) break;  // a sync write must not ride in a non-sync group
+    if (w->batch == nullptr) break;      // a flush request leads its own group
+    size += WriteBatchInternal::ByteSize(w->batch);
+    if (size > max_size) break;
+    if (result == first->batch) {
+      result = &tmp_batch_;
+      WriteBatchInternal::Append(result, first->batch);
+    }
+    WriteBatchInternal::Append(result, w->batch);
+    *last_writer = w;
+  }
+  return result;
+}
+
+// REQUIRES: mutex_ held by *lock, this thread leads the writer queue.
+Status DBImpl::MakeRoomForWrite(bool force, std::unique_lock<std::mutex>* lock) {
+  bool allow_delay = !force;
+  while (true) {
+    if (!bg_error_.ok()) return bg_error_;
+    const int l0_files = versions_->current()->NumFiles(0);
+    if (allow_delay && l0_files >= options_.level0_slowdown_writes_trigger) {
+      // L0 is piling up: give every write a short delay rather than stop later.
+      uint64_t start = env_->NowMicros();
+      lock->unlock();
+      env_->SleepForMicroseconds(kSlowdownMicros);
+      lock->lock();
+      allow_delay = false;  // at most one delay per write
+      stats_.stall_slowdowns++;
+      stats_.stall_micros += env_->NowMicros() - start;
+    } else if (!force && mem_->ApproximateMemoryUsage() <= options_.write_buffer_size) {
+      return Status::OK();
+    } else if (force && mem_->ApproximateMemoryUsage() == 0 && imm_ == nullptr) {
+      return Status::OK();  // nothing to flush
+    } else if (imm_ != nullptr || l0_files >= options_.level0_stop_writes_trigger) {
+      // The previous memtable is still being flushed, or L0 is full: wait.
+      uint64_t start = env_->NowMicros();
+      stats_.stall_stops++;
+      bg_cv_.wait(*lock);
+      stats_.stall_micros += env_->NowMicros() - start;
+    } else {
+      // Freeze the memtable, start a new WAL, flush in the background.
+      Status s = StartNewLog(lock);
+      if (!s.ok()) {
+        RecordBackgroundError(s);
+        return s;
+      }
+      imm_ = std::move(mem_);
+      has_imm_.store(true, std::memory_order_release);
+      mem_ = std::make_shared<MemTable>(icmp_);
+      force = false;
+      work_cv_.notify_all();
+    }
+  }
+}
+
+// ---------------------------------------------------------------- reads
+
+DBImpl::ReadView DBImpl::GetReadView(const ReadOptions& options) {
+  std::lock_guard<std::mutex> l(mutex_);
+  ReadView view;
+  view.mem = mem_;
+  view.imm = imm_;
+  view.version = versions_->current();
+  view.sequence = options.snapshot != nullptr ? options.snapshot->sequence()
+                                              : versions_->LastSequence();
+  return view;
+}
+
+Status DBImpl::GetFromView(const ReadView& view, Slice key, std::string* value) {
+  LookupKey lkey(key, view.sequence);
+  Status s;
+  if (view.mem->Get(lkey, value, &s)) return s;
+  if (view.imm != nullptr && view.imm->Get(lkey, value, &s)) return s;
+  bool found;
+  return view.version->Get(lkey, value, &found);
+}
+
+Status DBImpl::Get(const ReadOptions& options, Slice key, std::string* value) {
+  ReadView view = GetReadView(options);
+  return GetFromView(view, key, value);
+}
+
+std::vector<Status> DBImpl::MultiGet(const ReadOptions& options, const std::vector<Slice>& keys,
+                                     std::vector<std::string>* values) {
+  ReadView view = GetReadView(options);
+  values->resize(keys.size());
+  std::vector<Status> result;
+  result.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); i++) {
+    result.push_back(GetFromView(view, keys[i], &(*values)[i]));
+  }
+  return result;
+}
+
+std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
+  ReadView view = GetReadView(options);
+  std::vector<std::unique_ptr<Iterator>> children;
+  children.push_back(view.mem->NewIterator());
+  if (view.imm != nullptr) children.push_back(view.imm->NewIterator());
+  view.version->AddIterators(&children);
+  auto internal = NewMergingIterator(&icmp_, std::move(children));
+  auto iter = NewDBIterator(icmp_.user_comparator(), std::move(internal), view.sequence,
+                            options.lower_bound, options.upper_bound);
+  // The iterator pins the memtables and the version (so their files) until destroyed.
+  iter->RegisterCleanup([view]() mutable { view = ReadView{}; });
+  return iter;
+}
+
+const Snapshot* DBImpl::GetSnapshot() {
+  std::lock_guard<std::mutex> l(mutex_);
+  snapshots_.push_back(std::make_unique<SnapshotImpl>(versions_->LastSequence()));
+  stats_.live_snapshots = snapshots_.size();
+  return snapshots_.back().get();
+}
+
+void DBImpl::ReleaseSnapshot(const Snapshot* snapshot) {
+  std::lock_guard<std::mutex> l(mutex_);
+  snapshots_.remove_if([snapshot](const auto& s) { return s.get() == snapshot; });
+  stats_.live_snapshots = snapshots_.size();
+}
+
+SequenceNumber DBImpl::SmallestSnapshot() const {
+  // Snapshots are appended in sequence order, so the first is the oldest.
+  return snapshots_.empty() ? versions_->LastSequence() : snapshots_.front()->sequence();
+}
+
+// ---------------------------------------------------------------- flush / compaction
+
+Status DBImpl::Flush() {
+  Status s = Write(WriteOptions(), nullptr);  // freezes the memtable in writer order
+  if (!s.ok()) return s;
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (imm_ != nullptr && bg_error_.ok()) bg_cv_.wait(lock);
+  return bg_error_;
+}
+
+Status DBImpl::CompactRange(const Slice* begin, const Slice* end) {
+  Status s = Flush();
+  if (!s.ok()) return s;
+  int max_level_with_files = 1;
+  {
+    std::lock_guard<std::mutex> l(mutex_);
+    auto base = versions_->current();
+    for (int level = 1; level < kNumLevels; level++) {
+      if (base->OverlapInLevel(level, begin, end)) max_level_with_files = level;
+    }
+  }
+  InternalKey begin_storage, end_storage;
+  if (begin != nullptr) begin_storage = InternalKey(*begin, kMaxSequenceNumber, kValueTypeForSeek);
+  if (end != nullptr) end_storage = InternalKey(*end, 0, kTypeDeletion);
+  for (int level = 0; level < max_level_with_files; level++) {
+    ManualCompaction manual;
+    manual.level = level;
+    manual.begin = begin != nullptr ? &begin_storage : nullptr;
+    manual.end = end != nullptr ? &end_storage : nullptr;
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!manual.done && bg_error_.ok() && !shutting_down_.load()) {
+      if (manual_compaction_ == nullptr) {
+        manual_compaction_ = &manual;
+        work_cv_.notify_all();
+      }
+      bg_cv_.wait(lock);
+    }
+    if (manual_compaction_ == &manual) manual_compaction_ = nullptr;  // error or shutdown
+    if (!bg_error_.ok()) return bg_error_;
+    if (!manual.status.ok()) return manual.status;
+  }
+  return Status::OK();
+}
+
+bool DBImpl::HasBackgroundWork() const {
+  if (!bg_error_.ok()) return false;
+  return imm_ != nullptr || manual_compaction_ != nullptr || versions_->NeedsCompaction();
+}
+
+void DBImpl::BackgroundThread() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    while (!shutting_down_.load(std::memory_order_acquire) && !HasBackgroundWork()) {
+      work_cv_.wait(lock);
+    }
+    if (shutting_down_.load(std::memory_order_acquire)) break;
+    BackgroundCall(&lock);
+    bg_cv_.notify_all();
+  }
+  bg_thread_running_ = false;
+  bg_cv_.notify_all();
+}
+
+void DBImpl::RecordBackgroundError(const Status& s) {
+  if (bg_error_.ok()) {
+    bg_error_ = s;
+    bg_cv_.notify_all();
+  }
+}
+
+void DBImpl::BackgroundCall(std::unique_lock<std::mutex>* lock) {
+  if (imm_ != nullptr) {
+    CompactMemTable(lock);
+    return;
+  }
+  std::unique_ptr<Compaction> c;
+  ManualCompaction* manual = manual_compaction_;
+  InternalKey manual_end;
+  if (manual != nullptr) {
+    c = versions_->CompactRange(manual->level, manual->begin, manual->end);
+    manual->done = (c == nullptr);
+    if (c != nullptr) manual_end = c->inputs(0).back()->largest;
+  } else {
+    c = versions_->PickCompaction();
+  }
+
+  Status status;
+  if (c == nullptr) {
+    // nothing to do
+  } else if (manual == nullptr && c->IsTrivialMove()) {
+    const auto& f = c->inputs(0)[0];
+    c->edit()->RemoveFile(c->level(), f->number);
+    c->edit()->AddFile(c->level() + 1, f->number, f->file_size, f->smallest, f->largest);
+    status = versions_->LogAndApply(c->edit(), lock);
+    if (!status.ok()) RecordBackgroundError(status);
+  } else {
+    status = DoCompactionWork(c.get(), lock);
+    if (!status.ok()) RecordBackgroundError(status);
+    DeleteObsoleteFiles(lock);
+  }
+  c.reset();
+
+  if (manual != nullptr) {
+    if (!status.ok()) {
+      manual->status = status;
+      manual->done = true;
+    }
+    if (!manual->done) {
+      // Only part of the range was compacted: resume after it next time.
+      manual->tmp_storage = manual_end;
+      manual->begin = &manual->tmp_storage;
+    }
+    manual_compaction_ = nullptr;
+  }
+}
+
+void DBImpl::CompactMemTable(std::unique_lock<std::mutex>* lock) {
+  VersionEdit edit;
+  auto base = versions_->current();
+  std::shared_ptr<MemTable> imm = imm_;
+  Status s = WriteLevel0Table(imm.get(), &edit, base.get(), lock);
+  if (s.ok() && shutting_down_.load()) {
+    s = Status::IOError("shutting down during memtable flush");
+  }
+  if (s.ok()) {
+    // Writes up to the current WAL are now in tables: older WALs can go.
+    edit.SetLogNumber(logfile_number_);
+    s = versions_->LogAndApply(&edit, lock);
+  }
+  if (s.ok()) {
+    imm_.reset();
+    has_imm_.store(false, std::memory_order_release);
+    stats_.flushes++;
+    DeleteObsoleteFiles(lock);
+  } else if (!shutting_down_.load()) {
+    RecordBackgroundError(s);
+  }
+}
+
+Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit, const Version* base,
+                                std::unique_lock<std::mutex>* lock) {
+  uint64_t number = versions_->NewFileNumber();
+  pending_outputs_.insert(number);
+  const std::string fname = TableFileName(dbname_, number);
+  FileMetaData meta;
+  meta.number = number;
+
+  lock->unlock();
+  Status s;
+  {
+    std::unique_ptr<WritableFile> file;
+    s = env_->NewWritableFile(fname, &file);
+    if (s.ok()) {
+      TableBuilder builder(MakeTableOptions(options_, &icmp_), file.get());
+      auto iter = mem->NewIterator();
+      iter->SeekToFirst();
+      if (iter->Valid()) meta.smallest.DecodeFrom(iter->key());
+      for (; iter->Valid(); iter->Next()) {
+        meta.largest.DecodeFrom(iter->key());
+        builder.Add(iter->key(), iter->value());
+      }
+      s = builder.Finish();
+      meta.file_size = builder.FileSize();
+      if (s.ok()) s = file->Sync();
+      if (s.ok()) s = file->Close();
+      if (s.ok() && builder.NumEntries() == 0) meta.file_size = 0;
+    }
+  }
+  lock->lock();
+
+  pending_outputs_.erase(number);
+  if (s.ok() && meta.file_size > 0) {
+    int level = 0;
+    if (base != nullptr) {
+      level = base->PickLevelForMemTableOutput(meta.smallest.user_key(), meta.largest.user_key());
+    }
+    edit->AddFile(level, meta.number, meta.file_size, meta.smallest, meta.largest);
+    stats_.flush_bytes_written += meta.file_size;
+  } else {
+    env_->RemoveFile(fname);
+  }
+  return s;
+}
+
+Status DBImpl::DoCompactionWork(Compaction* c, std::unique_lock<std::mutex>* lock) {
+  const SequenceNumber smallest_snapshot = SmallestSnapshot();
+  struct Output {
+    FileMetaData meta;
+    std::unique_ptr<WritableFile> file;
+    std::unique_ptr<TableBuilder> builder;
+  };
+  std::vector<FileMetaData> outputs;
+  std::unique_ptr<Output> out;
+  uint64_t bytes_read = 0, bytes_written = 0;
+  for (int which = 0; which < 2; which++) {
+    for (const auto& f : c->inputs(which)) bytes_read += f->file_size;
+  }
+
+  auto finish_output = [&]() -> Status {
+    Status s = out->builder->Finish();
+    out->meta.file_size = out->builder->FileSize();
+    if (s.ok()) s = out->file->Sync();
+    if (s.ok()) s = out->file->Close();
+    if (s.ok()) {
+      bytes_written += out->meta.file_size;
+      outputs.push_back(out->meta);
+    }
+    out.reset();
+    return s;
+  };
+
+  std::vector<uint64_t> output_numbers;  // for pending_outputs_ cleanup
+  auto input = versions_->MakeInputIterator(c);
+
+  lock->unlock();
+  Status status;
+  input->SeekToFirst();
+  std::string current_user_key;
+  bool has_current_user_key = false;
+  SequenceNumber last_sequence_for_key = kMaxSequenceNumber;
+  for (; input->Valid() && !shutting_down_.load(std::memory_order_acquire); input->Next()) {
+    // A frozen memtable blocks writers: flush it before going on.
+    if (has_imm_.load(std::memory_order_acquire)) {
+      lock->lock();
+      if (imm_ != nullptr) {
+        CompactMemTable(lock);
+        bg_cv_.notify_all();
+      }
+      lock->unlock();
+    }
+    Slice key = input->key();
+    ParsedInternalKey ikey;
+    bool drop = false;
+    bool new_user_key = false;
+    if (!ParseInternalKey(key, &ikey)) {
+      status = Status::Corruption("compaction input holds a malformed internal key");
+      break;
+    }
+    if (!has_current_user_key ||
+        icmp_.user_comparator()->Compare(ikey.user_key, current_user_key) != 0) {
+      current_user_key.assign(ikey.user_key.data(), ikey.user_key.size());
+      has_current_user_key = true;
+      last_sequence_for_key = kMaxSequenceNumber;
+      new_user_key = true;
+    }
+    if (last_sequence_for_key <= smallest_snapshot) {
+      drop = true;  // a newer entry of this key is visible to every snapshot
+    } else if (ikey.type == kTypeDeletion && ikey.sequence <= smallest_snapshot &&
+               c->IsBaseLevelForKey(ikey.user_key)) {
+      drop = true;  // nothing older exists below, and no snapshot needs the deletion
+    }
+    last_sequence_for_key = ikey.sequence;
+    if (drop) continue;
+
+    // Cut output files only between user keys (see the level invariant in version_set.h).
+    if (out != nullptr && new_user_key &&
+        (out->builder->FileSize() >= c->MaxOutputFileSize() || c->ShouldStopBefore(key))) {
+      status = finish_output();
+      if (!status.ok()) break;
+    } else if (new_user_key && out == nullptr) {
+      c->ShouldStopBefore(key);  // keep the grandparent cursor moving
+    }
+    if (out == nullptr) {
+      out = std::make_unique<Output>();
+      lock->lock();
+      out->meta.number = versions_->NewFileNumber();
+      pending_outputs_.insert(out->meta.number);
+      lock->unlock();
+      output_numbers.push_back(out->meta.number);
+      status = env_->NewWritableFile(TableFileName(dbname_, out->meta.number), &out->file);
+      if (!status.ok()) break;
+      out->builder = std::make_unique<TableBuilder>(MakeTableOptions(options_, &icmp_),
+                                                    out->file.get());
+      out->meta.smallest.DecodeFrom(key);
+    }
+    out->meta.largest.DecodeFrom(key);
+    out->builder->Add(key, input->value());
+  }
+  if (status.ok() && shutting_down_.load()) status = Status::IOError("shutting down during compaction");
+  if (status.ok()) status = input->status();
+  if (status.ok() && out != nullptr) status = finish_output();
+  if (out != nullptr) {
+    out->builder->Abandon();
+    out.reset();
+  }
+  input.reset();
+  lock->lock();
+
+  stats_.compaction_bytes_read += bytes_read;
+  stats_.compaction_bytes_written += bytes_written;
+  if (status.ok()) {
+    c->AddInputDeletions(c->edit());
+    for (const auto& meta : outputs) {
+      c->edit()->AddFile(c->level() + 1, meta.number, meta.file_size, meta.smallest,
+                         meta.largest);
+    }
+    status = versions_->LogAndApply(c->edit(), lock);
+    if (status.ok()) stats_.compactions++;
+  }
+  for (uint64_t number : output_numbers) pending_outputs_.erase(number);
+  return status;
+}
+
+void DBImpl::DeleteObsoleteFiles(std::unique_lock<std::mutex>* lock) {
+  if (!bg_error_.ok()) return;  // the state on disk may be needed to diagnose or recover
+  std::set<uint64_t> live = pending_outputs_;
+  versions_->AddLiveFiles(&live);
+  const uint64_t log_number = versions_->LogNumber();
+  const uint64_t manifest_number = versions_->ManifestFileNumber();
+  std::vector<std::string> children;
+  env_->GetChildren(dbname_, &children);
+  std::vector<std::string> to_delete;
+  for (const auto& name : children) {
+    uint64_t number;
+    FileType type;
+    if (!ParseFileName(name, &number, &type)) continue;
+    bool keep = true;
+    switch (type) {
+      case FileType::kLogFile: keep = number >= log_number; break;
+      case FileType::kDescriptorFile: keep = number >= manifest_number; break;
+      case FileType::kTableFile: keep = live.contains(number); break;
+      case FileType::kTempFile: keep = live.contains(number); break;
+      case FileType::kCurrentFile:
+      case FileType::kLockFile: keep = true; break;
+    }
+    if (!keep) {
+      if (type == FileType::kTableFile) table_cache_->Evict(number);
+      to_delete.push_back(dbname_ + "/" + name);
+    }
+  }
+  // Unlinking is I/O: do it without the mutex. The files are unreachable now.
+  lock->unlock();
+  for (const auto& fname : to_delete) env_->RemoveFile(fname);
+  lock->lock();
+}
+
+// ---------------------------------------------------------------- stats
+
+DbStats DBImpl::GetStats() {
+  std::lock_guard<std::mutex> l(mutex_);
+  DbStats stats = stats_;
+  auto v = versions_->current();
+  stats.levels.resize(kNumLevels);
+  for (int level = 0; level < kNumLevels; level++) {
+    stats.levels[level].files = v->NumFiles(level);
+    stats.levels[level].bytes = v->LevelBytes(level);
+  }
+  stats.memtable_bytes = mem_->ApproximateMemoryUsage();
+  stats.immutable_memtables = imm_ != nullptr ? 1 : 0;
+  stats.last_sequence = versions_->LastSequence();
+  stats.live_snapshots = snapshots_.size();
+  return stats;
+}
+
+uint64_t DBImpl::ApproximateDiskSize() {
+  std::lock_guard<std::mutex> l(mutex_);
+  auto v = versions_->current();
+  uint64_t total = log_bytes_;
+  for (int level = 0; level < kNumLevels; level++) total += v->LevelBytes(level);
+  return total;
+}
+
+// ---------------------------------------------------------------- destroy
+
+Status DestroyDB(const std::string& dbname, const Options& options) {
+  Env* env = options.env != nullptr ? options.env : Env::Default();
+  std::vector<std::string> children;
+  if (!env->GetChildren(dbname, &children).ok()) return Status::OK();  // nothing there
+  std::unique_ptr<FileLock> lock;
+  Status s = env->LockFile(LockFileName(dbname), &lock);
+  if (!s.ok()) {
+    if (s.IsBusy()) return Status::Busy(dbname, "database in use; close it before destroying");
+    return s;
+  }
+  for (const auto& name : children) {
+    uint64_t number;
+    FileType type;
+    if (ParseFileName(name, &number, &type) && type != FileType::kLockFile) {
+      Status del = env->RemoveFile(dbname + "/" + name);
+      if (s.ok() && !del.ok()) s = del;
+    }
+  }
+  env->UnlockFile(std::move(lock));
+  env->RemoveFile(LockFileName(dbname));
+  env->RemoveDir(dbname);  // fails harmlessly if foreign files remain
+  return s;
+}
+
+}  // namespace kvstore

@@ -1,0 +1,126 @@
+// DBImpl: the engine behind kvstore::DB.
+//
+// Locking: mutex_ guards the writer queue, the memtable pointers, the version
+// set, snapshots and background-work state. It is never held across WAL or
+// table I/O. One background thread runs flushes and compactions.
+//
+// Write path (group commit): writers queue up; the writer at the head becomes
+// the leader, gathers the queued batches into one group, appends it to the WAL
+// as one record (one fsync if any member asked for sync), inserts it into the
+// memtable, publishes the new last sequence and wakes the members.
+//
+// Read path: a reader takes the memtables and current version under the mutex
+// (shared pointers), then reads without it.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "db/dbformat.h"
+#include "db/log_writer.h"
+#include "db/memtable.h"
+#include "db/table_cache.h"
+#include "db/version_set.h"
+#include "kvstore/db.h"
+
+namespace kvstore {
+
+class DBImpl final : public DB {
+ public:
+  DBImpl(const Options& options, std::string dbname);
+  ~DBImpl() override;
+
+  Status Put(const WriteOptions& options, Slice key, Slice value) override;
+  Status Delete(const WriteOptions& options, Slice key) override;
+  Status Write(const WriteOptions& options, WriteBatch* updates) override;
+  Status Get(const ReadOptions& options, Slice key, std::string* value) override;
+  std::vector<Status> MultiGet(const ReadOptions& options, const std::vector<Slice>& keys,
+                               std::vector<std::string>* values) override;
+  std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) override;
+  const Snapshot* GetSnapshot() override;
+  void ReleaseSnapshot(const Snapshot* snapshot) override;
+  Status Flush() override;
+  Status CompactRange(const Slice* begin, const Slice* end) override;
+  DbStats GetStats() override;
+  uint64_t ApproximateDiskSize() override;
+
+ private:
+  friend class DB;
+  struct Writer;
+  struct ManualCompaction;
+  class SnapshotImpl;
+
+  // A consistent read view: memtables, version and sequence taken together.
+  struct ReadView {
+    std::shared_ptr<MemTable> mem;
+    std::shared_ptr<MemTable> imm;
+    std::shared_ptr<const Version> version;
+    SequenceNumber sequence;
+  };
+  ReadView GetReadView(const ReadOptions& options);
+  Status GetFromView(const ReadView& view, Slice key, std::string* value);
+
+  // Open-time work. REQUIRES: mutex_ held (lock passed where it is released).
+  Status Recover(VersionEdit* edit, std::unique_lock<std::mutex>* lock);
+  Status NewDB();
+  Status RecoverLogFile(uint64_t log_number, VersionEdit* edit, SequenceNumber* max_sequence,
+                        std::unique_lock<std::mutex>* lock);
+  Status StartNewLog(std::unique_lock<std::mutex>* lock);
+
+  // Writes mem to a new table; adds it to edit at the level chosen for it.
+  Status WriteLevel0Table(MemTable* mem, VersionEdit* edit, const Version* base,
+                          std::unique_lock<std::mutex>* lock);
+  Status MakeRoomForWrite(bool force, std::unique_lock<std::mutex>* lock);
+  WriteBatch* BuildBatchGroup(Writer** last_writer);
+
+  void BackgroundThread();
+  bool HasBackgroundWork() const;
+  void BackgroundCall(std::unique_lock<std::mutex>* lock);
+  void CompactMemTable(std::unique_lock<std::mutex>* lock);
+  Status DoCompactionWork(Compaction* c, std::unique_lock<std::mutex>* lock);
+  void RecordBackgroundError(const Status& s);
+  void DeleteObsoleteFiles(std::unique_lock<std::mutex>* lock);
+  SequenceNumber SmallestSnapshot() const;
+
+  const Options options_;  // env resolved
+  const std::string dbname_;
+  Env* const env_;
+  const InternalKeyComparator icmp_;
+  std::unique_ptr<TableCache> table_cache_;
+  std::unique_ptr<FileLock> db_lock_;
+
+  std::mutex mutex_;
+  std::condition_variable bg_cv_;  // background work finished / shutting down
+  std::condition_variable work_cv_;  // wakes the background thread
+  std::atomic<bool> shutting_down_{false};
+  std::thread bg_thread_;
+  bool bg_thread_running_ = false;
+
+  std::shared_ptr<MemTable> mem_;
+  std::shared_ptr<MemTable> imm_;  // being flushed
+  std::atomic<bool> has_imm_{false};  // imm_ != nullptr, readable without the mutex
+  std::unique_ptr<WritableFile> logfile_;
+  uint64_t logfile_number_ = 0;
+  std::unique_ptr<log::Writer> log_;
+  uint64_t log_bytes_ = 0;  // size of the current WAL
+
+  std::deque<Writer*> writers_;
+  WriteBatch tmp_batch_;  // the leader's group batch
+
+  std::list<std::unique_ptr<SnapshotImpl>> snapshots_;
+  std::set<uint64_t> pending_outputs_;  // table files being written, not yet in a version
+  ManualCompaction* manual_compaction_ = nullptr;
+  Status bg_error_;
+
+  std::unique_ptr<VersionSet> versions_;
+  DbStats stats_;  // counters; levels are filled in by GetStats()
+};
+
+}  // namespace kvstore

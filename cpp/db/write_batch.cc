@@ -1,0 +1,111 @@
+#include "kvstore/write_batch.h"
+
+#include "db/memtable.h"
+#include "db/write_batch_internal.h"
+#include "util/coding.h"
+
+namespace kvstore {
+
+WriteBatch::Handler::~Handler() = default;
+
+WriteBatch::WriteBatch() { Clear(); }
+
+void WriteBatch::Clear() {
+  rep_.clear();
+  rep_.resize(WriteBatchInternal::kHeader);
+}
+
+uint32_t WriteBatch::Count() const { return WriteBatchInternal::Count(this); }
+
+void WriteBatch::Put(Slice key, Slice value) {
+  WriteBatchInternal::SetCount(this, Count() + 1);
+  rep_.push_back(static_cast<char>(kTypeValue));
+  PutLengthPrefixedSlice(&rep_, key);
+  PutLengthPrefixedSlice(&rep_, value);
+}
+
+void WriteBatch::Delete(Slice key) {
+  WriteBatchInternal::SetCount(this, Count() + 1);
+  rep_.push_back(static_cast<char>(kTypeDeletion));
+  PutLengthPrefixedSlice(&rep_, key);
+}
+
+void WriteBatch::Append(const WriteBatch& src) { WriteBatchInternal::Append(this, &src); }
+
+Status WriteBatch::Iterate(Handler* handler) const {
+  Slice input(rep_);
+  if (input.size() < WriteBatchInternal::kHeader) {
+    return Status::Corruption("write batch: too small");
+  }
+  input.remove_prefix(WriteBatchInternal::kHeader);
+  uint32_t found = 0;
+  while (!input.empty()) {
+    found++;
+    char tag = input[0];
+    input.remove_prefix(1);
+    Slice key, value;
+    switch (tag) {
+      case kTypeValue:
+        if (!GetLengthPrefixedSlice(&input, &key) || !GetLengthPrefixedSlice(&input, &value)) {
+          return Status::Corruption("write batch: bad put record");
+        }
+        handler->Put(key, value);
+        break;
+      case kTypeDeletion:
+        if (!GetLengthPrefixedSlice(&input, &key)) {
+          return Status::Corruption("write batch: bad delete record");
+        }
+        handler->Delete(key);
+        break;
+      default:
+        return Status::Corruption("write batch: unknown record tag");
+    }
+  }
+  if (found != Count()) return Status::Corruption("write batch: wrong count");
+  return Status::OK();
+}
+
+uint32_t WriteBatchInternal::Count(const WriteBatch* b) { return DecodeFixed32(b->rep_.data() + 8); }
+
+void WriteBatchInternal::SetCount(WriteBatch* b, uint32_t n) { EncodeFixed32(&b->rep_[8], n); }
+
+SequenceNumber WriteBatchInternal::Sequence(const WriteBatch* b) {
+  return DecodeFixed64(b->rep_.data());
+}
+
+void WriteBatchInternal::SetSequence(WriteBatch* b, SequenceNumber seq) {
+  EncodeFixed64(&b->rep_[0], seq);
+}
+
+Status WriteBatchInternal::SetContents(WriteBatch* b, Slice contents) {
+  if (contents.size() < kHeader) return Status::Corruption("log record too small for a write batch");
+  b->rep_.assign(contents.data(), contents.size());
+  return Status::OK();
+}
+
+namespace {
+
+class MemTableInserter final : public WriteBatch::Handler {
+ public:
+  MemTableInserter(SequenceNumber seq, MemTable* mem) : seq_(seq), mem_(mem) {}
+  void Put(Slice key, Slice value) override { mem_->Add(seq_++, kTypeValue, key, value); }
+  void Delete(Slice key) override { mem_->Add(seq_++, kTypeDeletion, key, Slice()); }
+
+ private:
+  SequenceNumber seq_;
+  MemTable* mem_;
+};
+
+}  // namespace
+
+Status WriteBatchInternal::InsertInto(const WriteBatch* b, MemTable* mem) {
+  MemTableInserter inserter(Sequence(b), mem);
+  return b->Iterate(&inserter);
+}
+
+void WriteBatchInternal::Append(WriteBatch* dst, const WriteBatch* src) {
+  SetCount(dst, Count(dst) + Count(src));
+  dst->rep_.append(src->rep_.data() + kHeader, src->rep_.size() - kHeader);
+}
+
+}  // namespace kvstore
