@@ -1,0 +1,75 @@
+"""The `kvstore` command line.
+
+Subcommands:
+    kvstore demo [PATH]   the embedded quick start: write, read, scan, snapshot and
+                          reopen a local database (default ./kvstore-data)
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+import kvstore
+
+
+@click.group()
+@click.version_option(kvstore.__version__, prog_name="kvstore")
+def main() -> None:
+    """kvstore: a durable, fast LSM-tree key-value store."""
+
+
+def _rate(n: int, seconds: float) -> str:
+    return f"{n / seconds:,.0f} ops/s" if seconds > 0 else "n/a"
+
+
+@main.command()
+@click.argument("path", default="./kvstore-data", type=click.Path(path_type=Path))
+@click.option("-n", "--count", default=200_000, show_default=True, help="keys to write")
+def demo(path: Path, count: int) -> None:
+    """Run the embedded quick start against the database in PATH."""
+    click.echo(f"kvstore {kvstore.__version__}: embedded database in {path}")
+    with kvstore.DB(path) as db:
+        start = time.perf_counter()
+        batch_size = 1000
+        for base in range(0, count, batch_size):
+            with db.write_batch() as batch:
+                for i in range(base, min(base + batch_size, count)):
+                    batch.put(b"user:%08d" % i, b"profile-%d" % i)
+        elapsed = time.perf_counter() - start
+        click.echo(f"  wrote {count:,} keys in batches of {batch_size}: {_rate(count, elapsed)}")
+
+        db.put(b"greeting", b"hello", sync=True)
+        click.echo(f"  durable put + get: greeting = {db.get(b'greeting')!r}")
+
+        keys = [b"user:%08d" % i for i in range(0, count, max(1, count // 1000))]
+        start = time.perf_counter()
+        values = db.multi_get(keys)
+        elapsed = time.perf_counter() - start
+        assert all(v is not None for v in values)
+        click.echo(f"  multi_get of {len(keys):,} keys: {_rate(len(keys), elapsed)}")
+
+        first = list(db.items(prefix=b"user:0000000", reverse=True))
+        click.echo(f"  prefix scan user:0000000*, reversed: {[k.decode() for k, _ in first]}")
+
+        with db.snapshot() as snap:
+            db.put(b"greeting", b"changed")
+            click.echo(
+                f"  snapshot isolation: snapshot sees {snap.get(b'greeting')!r}, "
+                f"latest is {db.get(b'greeting')!r}"
+            )
+
+        db.flush()
+        stats = db.stats()
+        levels = ", ".join(
+            f"L{i}: {lvl['files']} files" for i, lvl in enumerate(stats["levels"]) if lvl["files"]
+        )
+        click.echo(f"  after flush: {levels or 'no files'}; flushes={stats['flushes']}")
+
+    with kvstore.DB(path) as db:
+        probe = b"user:%08d" % (count - 1)
+        assert db.get(probe) == b"profile-%d" % (count - 1)
+        click.echo(f"  reopened: {probe.decode()} = {db.get(probe)!r}")
+    click.echo("done.")
