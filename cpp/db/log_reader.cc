@@ -111,7 +111,9 @@ int Reader::ReadPhysicalRecord(Slice* fragment, uint64_t* offset) {
   while (true) {
     if (buffer_.size() < kHeaderSize) {
       if (!eof_) {
-        // Whatever is left is the zero-filled tail of a full block: skip it.
+        // Whatever is left is the zero-filled tail of a full block: skip it,
+        // counting it with any damage it sits in.
+        if (pending_bytes_ > 0) AddPending(buffer_.size(), "damaged block tail");
         buffer_ = Slice();
         Status s = file_->Read(kBlockSize, &buffer_, backing_store_.get());
         if (!s.ok()) {
@@ -145,14 +147,19 @@ int Reader::ReadPhysicalRecord(Slice* fragment, uint64_t* offset) {
     }
 
     Slice payload(header + kHeaderSize, length);
-    if (Checksum2(Slice(header + 6, 1), payload) != expected_checksum) {
-      AddPending(buffer_.size(), type == kZeroType && length == 0 ? "zeroed bytes" : "checksum mismatch");
-      buffer_ = Slice();
-      return kBadRecord;
-    }
-    if (type == kZeroType || type > kMaxRecordType) {
-      AddPending(buffer_.size(), "unknown record type");
-      buffer_ = Slice();
+    bool checksum_ok = Checksum2(Slice(header + 6, 1), payload) == expected_checksum;
+    if (!checksum_ok || type == kZeroType || type > kMaxRecordType) {
+      // The length fits in the block, so try the bytes right after this
+      // record: if the damage spared the length field, the next record starts
+      // there and the records behind the damage are not lost. If the length was
+      // damaged we land on garbage, which fails again and eventually
+      // resynchronises at the next block (above).
+      const char* reason = !checksum_ok ? (type == kZeroType && length == 0 && expected_checksum == 0
+                                               ? "zeroed bytes"
+                                               : "checksum mismatch")
+                                        : "unknown record type";
+      AddPending(kHeaderSize + length, reason);
+      buffer_.remove_prefix(kHeaderSize + length);
       return kBadRecord;
     }
 

@@ -10,8 +10,13 @@
 //     record. The damaged bytes are skipped, reported through
 //     Reporter::Corruption just before that next valid record is returned, and
 //     reading continues.
-// The reader holds damage as "pending" until it knows which case it is. After
-// damage inside a block it resynchronises at the next block boundary.
+// The reader holds damage as "pending" until it knows which case it is.
+// Resynchronisation: a record with a bad checksum (or unknown type) whose
+// length still fits in its block is skipped by that length, so records after
+// it in the same block survive when the damage spared the length field; an
+// impossible length drops the rest of the block and reading resumes at the
+// next block boundary (a record never spans blocks, so each block starts with
+// a header).
 // A read error from the file is reported at once through Corruption with the
 // IOError status (check status.IsIOError()) and ends the log.
 //
