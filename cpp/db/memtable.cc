@@ -65,12 +65,12 @@ void MemTable::Add(SequenceNumber seq, ValueType type, Slice user_key, Slice val
                        VarintLength(value.size()) + value.size();
   char* buf = arena_.Allocate(encoded_len);
   char* p = EncodeVarint32(buf, static_cast<uint32_t>(internal_key_size));
-  std::memcpy(p, user_key.data(), key_size);
+  if (key_size > 0) std::memcpy(p, user_key.data(), key_size);  // data() may be null when empty
   p += key_size;
   EncodeFixed64(p, PackSequenceAndType(seq, type));
   p += 8;
   p = EncodeVarint32(p, static_cast<uint32_t>(value.size()));
-  std::memcpy(p, value.data(), value.size());
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
   table_.Insert(buf);
 }
 

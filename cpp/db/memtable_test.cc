@@ -115,6 +115,11 @@ TEST_F(MemTableTest, IteratorYieldsInternalKeysInOrder) {
   EXPECT_FALSE(it->Valid());
 }
 
+TEST_F(MemTableTest, DefaultConstructedSlices) {
+  mem_.Add(1, kTypeDeletion, Slice(), Slice());  // data() == nullptr
+  EXPECT_EQ(Get("", 1), "<deleted>");
+}
+
 TEST_F(MemTableTest, MemoryUsageGrows) {
   size_t before = mem_.ApproximateMemoryUsage();
   for (int i = 0; i < 1000; i++) {

@@ -120,6 +120,7 @@ class PosixWritableFile final : public WritableFile {
 
   Status Append(Slice data) override {
     if (fd_ < 0) return Status::IOError(fname_, "append after close");
+    if (data.empty()) return Status::OK();  // data() may be null
     // Fill the buffer first.
     size_t n = std::min(data.size(), kWritableBufferSize - pos_);
     std::memcpy(buf_.get() + pos_, data.data(), n);

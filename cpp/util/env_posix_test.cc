@@ -43,6 +43,7 @@ TEST_F(EnvPosixTest, WriteThenReadSequentially) {
   ASSERT_TRUE(env_->NewWritableFile(Path("f"), &w).ok());
   // Mix small appends with ones larger than the 64 KiB buffer.
   std::string expected;
+  ASSERT_TRUE(w->Append(Slice()).ok());  // null data, zero length
   for (size_t n : {0, 1, 100, 65535, 65536, 65537, 200000, 7, 3}) {
     std::string piece = Pattern(n, static_cast<uint32_t>(n));
     ASSERT_TRUE(w->Append(piece).ok());
