@@ -242,6 +242,10 @@ Status DBImpl::RecoverLogFile(uint64_t log_number, VersionEdit* edit,
     Status* status;
     uint64_t* dropped;
     void Corruption(size_t bytes, const Status& s) override {
+      if (s.IsIOError()) {  // the file could not be read: never salvage past that
+        if (status->ok()) *status = s;
+        return;
+      }
       *dropped += bytes;
       if (!salvage && status->ok()) {
         *status = Status::Corruption(fname, s.message() + " (" + std::to_string(bytes) +

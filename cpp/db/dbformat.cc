@@ -64,7 +64,7 @@ LookupKey::LookupKey(Slice user_key, SequenceNumber s) {
   start_ = dst;
   dst = EncodeVarint32(dst, static_cast<uint32_t>(usize + 8));
   kstart_ = dst;
-  std::memcpy(dst, user_key.data(), usize);
+  if (usize > 0) std::memcpy(dst, user_key.data(), usize);
   dst += usize;
   EncodeFixed64(dst, PackSequenceAndType(s, kValueTypeForSeek));
   dst += 8;

@@ -522,7 +522,10 @@ Status VersionSet::Recover() {
       have_last_sequence = true;
     }
   }
-  if (!read_status.ok()) return Status::Corruption(manifest, read_status.message());
+  if (!read_status.ok()) {
+    if (read_status.IsIOError()) return read_status;
+    return Status::Corruption(manifest, read_status.message());
+  }
   if (!have_next_file) return Status::Corruption(manifest, "no next-file entry");
   if (!have_log_number) return Status::Corruption(manifest, "no log-number entry");
   if (!have_last_sequence) return Status::Corruption(manifest, "no last-sequence entry");
