@@ -13,6 +13,9 @@ namespace kvstore {
 class Env;
 class Snapshot;
 
+// Block compression codecs. A block that does not shrink by at least 1/8 is stored raw.
+enum class Compression : unsigned char { kNone = 0, kLZ4 = 1, kZstd = 2 };
+
 // Hard limits, enforced on every write with InvalidArgument.
 inline constexpr size_t kMaxKeySize = 64 * 1024;             // 64 KiB
 inline constexpr size_t kMaxValueSize = 256 * 1024 * 1024;   // 256 MiB
@@ -47,6 +50,19 @@ struct Options {
   int level0_stop_writes_trigger = 12;
   // SST files kept open (table cache capacity).
   int max_open_files = 1000;
+
+  // Bloom filter bits per key in every SST (0 disables filters). 10 bits give
+  // about a 1% false-positive rate; a filter probe touches one 64-byte line.
+  int bloom_bits_per_key = 10;
+  // Bytes of the block cache, shared by data, index and filter blocks (0 disables caching of
+  // data blocks; index and filter blocks are then held by their open tables).
+  size_t block_cache_size = 32 * 1024 * 1024;
+  // Codec for data blocks of every level except the last non-empty one...
+  Compression compression = Compression::kLZ4;
+  // ...and for the deepest level, where most data lives.
+  Compression bottommost_compression = Compression::kLZ4;
+  // zstd level when zstd is used (1..19).
+  int zstd_level = 3;
 };
 
 struct ReadOptions {
