@@ -8,5 +8,6 @@
 namespace kvstore::bindings {
 
 void RegisterEngine(pybind11::module_& m);  // engine_bindings.cc: DB, WriteBatch, Snapshot, Iterator
+void RegisterRaft(pybind11::module_& m);    // raft_bindings.cc: the kvstore._core.raft submodule
 
 }  // namespace kvstore::bindings
