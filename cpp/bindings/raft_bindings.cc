@@ -270,6 +270,13 @@ void RegisterRaft(py::module_& parent) {
              Check(n.Step(x));
            })
       .def("propose", [](RawNode& n, const py::bytes& data) { Check(n.Propose(ToString(data))); })
+      .def("propose_batch",
+           [](RawNode& n, const std::vector<py::bytes>& batch) {
+             std::vector<std::string> v;
+             v.reserve(batch.size());
+             for (const py::bytes& b : batch) v.push_back(ToString(b));
+             Check(n.ProposeBatch(std::move(v)));
+           })
       .def("propose_conf_change", [](RawNode& n, const ConfChange& x) { Check(n.ProposeConfChange(x)); })
       .def("read_index", [](RawNode& n, const py::bytes& ctx) { n.ReadIndex(ToString(ctx)); })
       .def("transfer_leader", &RawNode::TransferLeader)

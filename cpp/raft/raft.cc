@@ -566,13 +566,20 @@ bool Raft::AppendEntries(std::vector<Entry> ents) {
 }
 
 Status Raft::Propose(std::string data) {
+  std::vector<std::string> one;
+  one.push_back(std::move(data));
+  return ProposeBatch(std::move(one));
+}
+
+Status Raft::ProposeBatch(std::vector<std::string> batch) {
   if (role_ != Role::kLeader) return Status::InvalidArgument("raft: not leader");
   if (lead_transferee_ != 0) return Status::Busy("raft: leadership transfer in progress");
   if (!conf().IsVoter(id_)) return Status::InvalidArgument("raft: leader is leaving the group");
-  Entry e;
-  e.data = std::move(data);
-  AppendEntries({std::move(e)});
-  BcastAppend();
+  if (batch.empty()) return Status::OK();
+  std::vector<Entry> ents(batch.size());
+  for (size_t i = 0; i < batch.size(); i++) ents[i].data = std::move(batch[i]);
+  AppendEntries(std::move(ents));
+  BcastAppend();  // one append per follower for the whole batch
   return Status::OK();
 }
 

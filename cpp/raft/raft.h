@@ -24,6 +24,7 @@ class Raft {
   void Tick();
   Status Step(const Message& m);
   Status Propose(std::string data);
+  Status ProposeBatch(std::vector<std::string> batch);
   Status ProposeConfChange(const ConfChange& cc);
   void ReadIndex(std::string context);
   void TransferLeader(uint64_t transferee);

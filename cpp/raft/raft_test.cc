@@ -191,6 +191,23 @@ TEST(RaftReplicationTest, ProposalsCommitAndApplyEverywhere) {
   EXPECT_FALSE(c.node(2).Propose("x").ok());  // followers do not accept proposals
 }
 
+TEST(RaftReplicationTest, ProposeBatchSendsOneAppendPerFollower) {
+  Cluster c(3);
+  c.Elect(1);
+  c.TickAll(1);
+  size_t appends = 0;
+  c.SetDrop([&](const Message& m) {
+    if (m.type == MessageType::kAppend && !m.entries.empty()) appends++;
+    return false;
+  });
+  ASSERT_TRUE(c.node(1).ProposeBatch({"a", "b", "c", "d"}).ok());
+  c.Stabilize();
+  EXPECT_EQ(appends, 2u);
+  EXPECT_EQ(c.tn(3).applied.back().data, "d");
+  EXPECT_EQ(c.node(3).committed(), c.node(1).last_index());
+  EXPECT_TRUE(c.node(2).ProposeBatch({"x"}).IsInvalidArgument());
+}
+
 TEST(RaftReplicationTest, FastBacktrackingSkipsAWholeTermPerRound) {
   // Follower 2 holds 50 entries of a term the leader never saw.
   ConfState cs = Voters({1, 2, 3});

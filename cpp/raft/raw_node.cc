@@ -22,6 +22,10 @@ Status RawNode::Step(const Message& m) { return raft_->Step(m); }
 
 Status RawNode::Propose(std::string data) { return raft_->Propose(std::move(data)); }
 
+Status RawNode::ProposeBatch(std::vector<std::string> batch) {
+  return raft_->ProposeBatch(std::move(batch));
+}
+
 Status RawNode::ProposeConfChange(const ConfChange& cc) { return raft_->ProposeConfChange(cc); }
 
 void RawNode::ReadIndex(std::string context) { raft_->ReadIndex(std::move(context)); }

@@ -255,6 +255,9 @@ class RawNode {
   Status Step(const Message& m);
   // Leader only: InvalidArgument("not leader") elsewhere, Busy during a transfer.
   Status Propose(std::string data);
+  // Appends all of `batch` as consecutive entries and sends one append per
+  // follower: the way to amortise per-proposal cost (see bench/raft).
+  Status ProposeBatch(std::vector<std::string> batch);
   Status ProposeConfChange(const ConfChange& cc);
   // Starts a linearizable read; its ReadState comes in a later Ready (or never,
   // if leadership is lost: the host retries after a timeout).
