@@ -28,4 +28,4 @@ fi
 .venv/bin/python -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja
 echo "setup: building and installing kvstore into .venv"
 CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
-  .venv/bin/python -m pip install -q --no-build-isolation ".[test]"
+  .venv/bin/python -m pip install -q --no-build-isolation ".[test,bench]"
