@@ -181,7 +181,10 @@ class FakeNode(kv_pb2_grpc.KVServicer, admin_pb2_grpc.AdminServicer):
             version=f"{kvstore.__version__} (test double)",
             uptime_seconds=time.monotonic() - self.started,
             data_bytes=stats.get("disk_bytes", 0),
-            levels=[admin_pb2.LevelStatus(files=lv["files"], bytes=lv["bytes"]) for lv in stats["levels"]],
+            levels=[
+                admin_pb2.LevelStatus(files=lv["files"], bytes=lv["bytes"])
+                for lv in stats["levels"]
+            ],
             engine_stats={k: v for k, v in stats.items() if isinstance(v, int)},
         )
 

@@ -140,6 +140,7 @@ def running_node(
     server_name: str | None = None,
 ) -> Iterator[Node]:
     """A started node serving tmp/node-data, stopped on exit."""
+    tmp.mkdir(parents=True, exist_ok=True)
     node = Node(tmp / "node-data", tmp / "node.log", extra, channel_credentials, server_name)
     try:
         yield node.start()

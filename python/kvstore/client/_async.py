@@ -176,9 +176,7 @@ class AsyncClient:
         await asyncio.sleep(delay)
         return True
 
-    async def _call(
-        self, method: Callable[..., Any], request: Any, idempotent: bool = True
-    ) -> Any:
+    async def _call(self, method: Callable[..., Any], request: Any, idempotent: bool = True) -> Any:
         deadline = self._deadline()
         attempt = 0
         while True:
