@@ -11,6 +11,8 @@ Status StringSink::Append(Slice data) {
 }
 
 Status StringSource::Read(uint64_t offset, size_t n, Slice* result, char* scratch) const {
+  reads_++;
+  bytes_ += n;
   if (fail_reads_) return Status::IOError("injected read failure");
   if (offset >= contents_.size()) {
     *result = Slice();

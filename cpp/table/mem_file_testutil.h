@@ -3,6 +3,8 @@
 // to exercise IOError paths). Test-only.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 
 #include "kvstore/env.h"
@@ -29,10 +31,15 @@ class StringSource final : public RandomAccessFile {
   // When set, every Read fails with IOError.
   void set_fail_reads(bool fail) { fail_reads_ = fail; }
   uint64_t size() const { return contents_.size(); }
+  // Read calls and bytes asked for so far (thread-safe counters).
+  uint64_t num_reads() const { return reads_.load(); }
+  uint64_t bytes_read() const { return bytes_.load(); }
 
  private:
   std::string contents_;
   bool fail_reads_ = false;
+  mutable std::atomic<uint64_t> reads_{0};
+  mutable std::atomic<uint64_t> bytes_{0};
 };
 
 }  // namespace kvstore

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "table/table_builder.h"
 #include "table/two_level_iterator.h"
 #include "util/comparator.h"
 
@@ -50,6 +51,8 @@ Status Table::Open(const TableOptions& options, std::unique_ptr<RandomAccessFile
   if (!index->status().ok()) return Status::Corruption("bad sstable index block");
   Status meta_status = t->metaindex_block_->NewIterator(BytewiseComparator())->status();
   if (!meta_status.ok()) return Status::Corruption("bad sstable metaindex block");
+  s = t->LoadFilter();
+  if (!s.ok()) return s;
   *table = std::move(t);
   return Status::OK();
 }
@@ -73,6 +76,36 @@ Status Table::LoadBlock(const BlockHandle& handle, std::shared_ptr<const Block>*
   return Status::OK();
 }
 
+Status Table::LoadFilter() {
+  std::unique_ptr<Iterator> meta = metaindex_block_->NewIterator(BytewiseComparator());
+  meta->Seek(kFilterBlockName);
+  if (!meta->Valid() || meta->key() != Slice(kFilterBlockName)) {
+    return meta->status().ok() ? Status::OK() : Status::Corruption("bad sstable metaindex block");
+  }
+  BlockHandle handle;
+  Slice value = meta->value();
+  if (!handle.DecodeFrom(&value).ok() || !value.empty()) {
+    return Status::Corruption("bad sstable metaindex block", "bad filter handle");
+  }
+  if (!HandleInBounds(handle)) {
+    return Status::Corruption("bad sstable filter block", "handle outside the file");
+  }
+  std::string contents;
+  Status s = ReadBlock(file_.get(), handle, &contents);
+  if (!s.ok()) return s;
+  if (contents.empty()) return Status::Corruption("bad sstable filter block", "empty");
+  const auto kind = static_cast<FilterKeyKind>(static_cast<unsigned char>(contents[0]));
+  const FilterKeyKind want = options_.internal_keys ? FilterKeyKind::kUserKey
+                                                    : FilterKeyKind::kWholeKey;
+  if (kind != FilterKeyKind::kWholeKey && kind != FilterKeyKind::kUserKey) {
+    return Status::Corruption("bad sstable filter block", "unknown key kind");
+  }
+  if (kind != want) return Status::OK();  // written for another key kind: unusable, not wrong
+  s = BloomFilter::Parse(Slice(contents).substr(1), &filter_);
+  if (!s.ok()) return Status::Corruption("bad sstable filter block", s.message());
+  return Status::OK();
+}
+
 std::unique_ptr<Iterator> Table::BlockIterator(Slice index_value) const {
   BlockHandle handle;
   Slice input = index_value;
@@ -92,6 +125,11 @@ std::unique_ptr<Iterator> Table::NewIterator() const {
 
 Status Table::InternalGet(Slice target, void* arg,
                           void (*handle)(void* arg, Slice key, Slice value)) const {
+  if (filter_ != nullptr) {
+    Slice filter_key = target;
+    if (options_.internal_keys && target.size() >= 8) filter_key.remove_suffix(8);
+    if (!filter_->KeyMayMatch(filter_key)) return Status::OK();
+  }
   std::unique_ptr<Iterator> index = index_block_->NewIterator(options_.comparator);
   index->Seek(target);
   bool first_block = true;

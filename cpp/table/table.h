@@ -19,14 +19,17 @@
 #include "table/block.h"
 #include "table/format.h"
 #include "table/table_options.h"
+#include "util/bloom.h"
 
 namespace kvstore {
 
 class Table {
  public:
   // Reads and checks the footer, the index block (every entry must be a
-  // block handle inside the file) and the metaindex block of a file of
-  // file_size bytes. Data blocks are read, and checked, only when used. On success *table owns file. A file that is not
+  // block handle inside the file), the metaindex block and the filter block
+  // (if the metaindex names one this reader knows) of a file of file_size
+  // bytes. Data blocks are read, and checked, only when used. On success
+  // *table owns file. A file that is not
   // a valid table gives Corruption ("not an sstable (bad magic number)",
   // "block checksum mismatch", ...); a failed read gives the file's IOError.
   static Status Open(const TableOptions& options, std::unique_ptr<RandomAccessFile> file,
@@ -42,8 +45,11 @@ class Table {
 
   // Finds the first entry with key >= target (in comparator order) and, if
   // there is one, calls handle(arg, key, value) once; key and value are valid
-  // only during the call. Returns OK whether or not an entry was found, and
-  // Corruption / IOError only when a block could not be read.
+  // only during the call. Exception: when the table has a filter and it shows
+  // that no entry has target's filter key (target itself, or its user key
+  // when options.internal_keys), handle is not called and no block is read.
+  // Returns OK whether or not an entry was found, and Corruption / IOError
+  // only when a block could not be read.
   Status InternalGet(Slice target, void* arg,
                      void (*handle)(void* arg, Slice key, Slice value)) const;
 
@@ -60,6 +66,9 @@ class Table {
   // Reads and verifies the block at handle. The single path for block reads;
   // the returned Block is shared, so a cache can hand out the same one.
   Status LoadBlock(const BlockHandle& handle, std::shared_ptr<const Block>* block) const;
+  // Loads the filter named in the metaindex, if any. Corruption if it is
+  // listed but damaged; a filter of another key kind is ignored.
+  Status LoadFilter();
   // An iterator over the data block named by an index entry's value.
   std::unique_ptr<Iterator> BlockIterator(Slice index_value) const;
 
@@ -69,6 +78,7 @@ class Table {
   BlockHandle metaindex_handle_;
   std::shared_ptr<const Block> index_block_;
   std::shared_ptr<const Block> metaindex_block_;  // name -> handle of meta blocks
+  std::unique_ptr<BloomFilter> filter_;           // null: no (usable) filter
 };
 
 }  // namespace kvstore

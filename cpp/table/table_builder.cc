@@ -8,7 +8,11 @@ TableBuilder::TableBuilder(const TableOptions& options, WritableFile* file)
     : options_(options),
       file_(file),
       data_block_(options.block_restart_interval),
-      index_block_(1) {}
+      index_block_(1) {
+  if (options.bloom_bits_per_key > 0) {
+    filter_ = std::make_unique<BloomFilterBuilder>(options.bloom_bits_per_key);
+  }
+}
 
 TableBuilder::~TableBuilder() = default;
 
@@ -18,6 +22,18 @@ void TableBuilder::Add(Slice key, Slice value) {
   if (num_entries_ > 0 && options_.comparator->Compare(key, last_key_) <= 0) {
     status_ = Status::InvalidArgument("table keys added out of order");
     return;
+  }
+  if (filter_ != nullptr) {
+    if (!options_.internal_keys) {
+      filter_->AddKey(key);
+    } else if (key.size() >= 8) {
+      // Versions of one user key are adjacent: add each user key once.
+      Slice user_key(key.data(), key.size() - 8);
+      if (num_entries_ == 0 || last_key_.size() < 8 ||
+          Slice(last_key_.data(), last_key_.size() - 8) != user_key) {
+        filter_->AddKey(user_key);
+      }
+    }
   }
   if (pending_index_entry_) AddPendingIndexEntry(&key);
 
@@ -48,15 +64,18 @@ void TableBuilder::FlushDataBlock() {
 }
 
 void TableBuilder::WriteBlock(BlockBuilder* block, BlockHandle* handle) {
-  Slice contents = block->Finish();
+  WriteRawBlock(block->Finish(), CompressionType::kNone, handle);
+  block->Reset();
+}
+
+void TableBuilder::WriteRawBlock(Slice contents, CompressionType type, BlockHandle* handle) {
   handle->offset = offset_;
   handle->size = contents.size();
   std::string trailer;
-  AppendBlockTrailer(&trailer, contents, CompressionType::kNone);
+  AppendBlockTrailer(&trailer, contents, type);
   status_ = file_->Append(contents);
   if (status_.ok()) status_ = file_->Append(trailer);
   if (status_.ok()) offset_ += contents.size() + trailer.size();
-  block->Reset();
 }
 
 Status TableBuilder::Finish() {
@@ -66,7 +85,18 @@ Status TableBuilder::Finish() {
   if (!status_.ok()) return status_;
 
   BlockHandle metaindex_handle, index_handle;
-  BlockBuilder metaindex_block(1);  // empty until meta blocks (filters) exist
+  BlockBuilder metaindex_block(1);  // names in bytewise order
+  if (filter_ != nullptr) {
+    std::string contents(1, static_cast<char>(options_.internal_keys ? FilterKeyKind::kUserKey
+                                                                     : FilterKeyKind::kWholeKey));
+    filter_->Finish(&contents);
+    BlockHandle filter_handle;
+    WriteRawBlock(contents, CompressionType::kNone, &filter_handle);
+    if (!status_.ok()) return status_;
+    std::string encoded;
+    filter_handle.EncodeTo(&encoded);
+    metaindex_block.Add(kFilterBlockName, encoded);
+  }
   WriteBlock(&metaindex_block, &metaindex_handle);
   if (!status_.ok()) return status_;
 

@@ -6,8 +6,11 @@
 // The index block holds one entry per data block: a separator key k with
 // last key of the block <= k < first key of the next block (a short
 // successor of the last key for the final block) -> the block's encoded
-// BlockHandle. The metaindex block maps names to handles of meta blocks
-// (none yet; filters will be added here).
+// BlockHandle. The metaindex block maps names to handles of meta blocks:
+// kFilterBlockName -> the table's bloom filter (when bloom_bits_per_key > 0).
+//
+//   filter block = uint8 key kind (0 whole keys, 1 user keys of internal keys)
+//                  | bloom filter (util/bloom.h)
 //
 // Not thread-safe. The file is not owned: after Finish() the caller Syncs
 // and Closes it. The caller must call Finish() or Abandon() before
@@ -15,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "kvstore/env.h"
@@ -23,8 +27,14 @@
 #include "table/block_builder.h"
 #include "table/format.h"
 #include "table/table_options.h"
+#include "util/bloom.h"
 
 namespace kvstore {
+
+// Metaindex name of the full-table filter. The trailing number versions the
+// filter format: a reader ignores filters whose name it does not know.
+inline constexpr char kFilterBlockName[] = "filter.kvstore.blocked_bloom.1";
+enum class FilterKeyKind : unsigned char { kWholeKey = 0, kUserKey = 1 };
 
 class TableBuilder {
  public:
@@ -58,6 +68,7 @@ class TableBuilder {
  private:
   void FlushDataBlock();
   void WriteBlock(BlockBuilder* block, BlockHandle* handle);
+  void WriteRawBlock(Slice contents, CompressionType type, BlockHandle* handle);
   // next_key is null when the pending block is the last one.
   void AddPendingIndexEntry(const Slice* next_key);
 
@@ -75,6 +86,7 @@ class TableBuilder {
   bool pending_index_entry_ = false;
   BlockHandle pending_handle_;
   std::string scratch_;
+  std::unique_ptr<BloomFilterBuilder> filter_;  // null: no filter
 };
 
 }  // namespace kvstore

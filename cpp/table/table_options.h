@@ -1,5 +1,5 @@
 // TableOptions: how SST files are written and read. The DB layer fills these
-// from Options (block_size, block_restart_interval) and passes its internal
+// from Options (see MakeTableOptions in db/db_impl.cc) and passes its internal
 // key comparator.
 #pragma once
 
@@ -18,6 +18,16 @@ struct TableOptions {
   size_t block_size = 4096;
   // Keys between restart points in data blocks (the index block uses 1).
   int block_restart_interval = 16;
+
+  // Writing: bits per key of the table's bloom filter (0 = write no filter;
+  // the DB passes Options::bloom_bits_per_key, default 10, together with
+  // internal_keys = true). Reading uses the table's filter whatever this says.
+  int bloom_bits_per_key = 0;
+  // true: keys are internal keys (user key | 8-byte tag) and the filter holds
+  // user keys, so a lookup for any sequence number of a user key consults it.
+  // false: the filter holds whole keys. A table's filter is used only when
+  // it was written in the same mode as it is read.
+  bool internal_keys = false;
 };
 
 }  // namespace kvstore
