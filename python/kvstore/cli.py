@@ -3,6 +3,9 @@
 Subcommands:
     kvstore demo [PATH]   the embedded quick start: write, read, scan, snapshot and
                           reopen a local database (default ./kvstore-data)
+    kvstore get|put|delete|scan|status
+                          talk to a node (--addr, default 127.0.0.1:7379); defined in
+                          kvstore/_cli_client.py
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 import click
 
 import kvstore
+from kvstore import _cli_client
 
 
 @click.group()
@@ -73,3 +77,7 @@ def demo(path: Path, count: int) -> None:
         assert db.get(probe) == b"profile-%d" % (count - 1)
         click.echo(f"  reopened: {probe.decode()} = {db.get(probe)!r}")
     click.echo("done.")
+
+
+# The client verbs (get, put, delete, scan, status) live in kvstore/_cli_client.py.
+_cli_client.register(main)
