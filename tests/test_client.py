@@ -34,8 +34,10 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
 @pytest.fixture
 def client(node: Node) -> Iterator[kvstore.Client]:
     with kvstore.Client(node.address, timeout=20) as c:
-        for key in list(c.keys()):
-            c.delete(key)
+        keys = list(c.keys())
+        with c.write_batch() as batch:
+            for key in keys:
+                batch.delete(key)
         yield c
 
 
@@ -438,3 +440,18 @@ def test_embedded_db_does_not_import_grpc(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+def test_closing_the_client_ends_its_scans(node: Node) -> None:
+    c = kvstore.Client(node.address)
+    with c.write_batch() as b:
+        for i in range(3000):
+            b.put(b"z%05d" % i, b"y" * 1000)
+    it = c.items(prefix=b"z")
+    assert next(it)[0] == b"z00000"
+    c.close()
+    with pytest.raises(kvstore.ClosedError):
+        for _ in it:
+            pass
+    with pytest.raises(kvstore.ClosedError):
+        c.items()

@@ -62,6 +62,9 @@ class AsyncScanIterator(Generic[_T]):
                 resp = await self._call.read()
             except grpc.RpcError as err:
                 self._call = None
+                if client._closed:
+                    self._closed = True
+                    raise ClosedError("client is closed") from None
                 if self._started or not await client._may_retry(err, True, attempt, deadline):
                     self._closed = True
                     raise c.map_error(err, client.address, attempt + 1) from None

@@ -67,6 +67,9 @@ class ScanIterator(Generic[_T]):
                 return None
             except grpc.RpcError as err:
                 self._call = None
+                if client._closed:
+                    self._closed = True
+                    raise ClosedError("client is closed") from None
                 if self._started or not client._may_retry(err, True, attempt, deadline):
                     self._closed = True
                     raise c.map_error(err, client.address, attempt + 1) from None
