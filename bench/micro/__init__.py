@@ -1,0 +1,1 @@
+"""pytest-benchmark micro-benchmarks of the kvstore binding (python -m pytest bench/micro)."""
