@@ -81,3 +81,48 @@ def demo(path: Path, count: int) -> None:
 
 # The client verbs (get, put, delete, scan, status) live in kvstore/_cli_client.py.
 _cli_client.register(main)
+
+
+# ---------------------------------------------------------------- bench (benchmark suites)
+# The suites live in the repository's bench/ directory, not in the installed package (they need
+# the peer engines' bindings: pip install '.[bench]'). `kvstore bench ...` finds the checkout
+# from $KVSTORE_REPO or by walking up from the current directory, and runs the suite there.
+
+
+def _find_bench_repo() -> Path | None:
+    import os
+
+    env = os.environ.get("KVSTORE_REPO")
+    candidates = [Path(env)] if env else [Path.cwd(), *Path.cwd().parents]
+    for d in candidates:
+        if (d / "bench" / "engine" / "__init__.py").is_file():
+            return d
+    return None
+
+
+@main.group()
+def bench() -> None:
+    """Benchmark suites (run from a kvstore checkout, or set KVSTORE_REPO)."""
+
+
+@bench.command(
+    "engine",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.pass_context
+def bench_engine(ctx: click.Context) -> None:
+    """Engine suite vs RocksDB, LevelDB, LMDB: same as `python -m bench.engine` (--help)."""
+    import os
+    import subprocess
+    import sys
+
+    repo = _find_bench_repo()
+    if repo is None:
+        raise click.ClickException(
+            "bench/engine not found: run from a kvstore checkout or set KVSTORE_REPO to one"
+        )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(repo), env.get("PYTHONPATH")) if p)
+    cmd = [sys.executable, "-m", "bench.engine", *ctx.args]
+    ctx.exit(subprocess.run(cmd, env=env, check=False).returncode)
