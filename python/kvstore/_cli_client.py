@@ -350,7 +350,10 @@ def status(conn: Conn) -> None:
     for i, lvl in enumerate(st["levels"]):
         if lvl["files"]:
             levels.add_row(f"L{i}", str(lvl["files"]), f"{lvl['bytes']:,}")
-    console.print(levels)
+    if levels.row_count:
+        console.print(levels)
+    else:
+        console.print("levels: no SST files yet")
     stats = Table(title="engine", show_header=False)
     stats.add_column("counter")
     stats.add_column("value", justify="right")
