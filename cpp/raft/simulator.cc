@@ -111,6 +111,18 @@ class Sim {
   // ------------------------------------------------------------ setup
 
   void Setup() {
+    if (o_.random_faults) {
+      // Vary the environment per seed: network quality, and now and then the
+      // protocol options (safety must not depend on pre-vote or check-quorum).
+      switch (rng_.Uniform(4)) {
+        case 0: drop_ = 0; dup_ = 0; break;
+        case 1: drop_ = o_.drop * 4; break;
+        default: break;
+      }
+      max_delay_ = rng_.Chance(0.3) ? o_.max_delay * 3 : o_.max_delay;
+      pre_vote_ = !rng_.Chance(0.15);
+      check_quorum_ = !rng_.Chance(0.15);
+    }
     ConfState cs;
     for (int i = 1; i <= o_.nodes; i++) cs.voters.push_back(i);
     for (int i = 1; i <= o_.nodes; i++) {
@@ -129,6 +141,8 @@ class Sim {
     c.heartbeat_tick = 2;
     c.max_inflight_msgs = 4;
     c.max_size_per_msg = 256;
+    c.pre_vote = pre_vote_;
+    c.check_quorum = check_quorum_;
     c.seed = o_.seed * 1000003 + n.id * 7919 + n.incarnation;
     Snapshot snap;
     n.storage->GetSnapshot(&snap);
@@ -379,7 +393,7 @@ class Sim {
     int copies = rng_.Chance(dup_) ? 2 : 1;
     if (copies == 2) stats_.messages_duplicated++;
     for (int i = 0; i < copies; i++) {
-      uint64_t delay = 1 + rng_.Uniform(o_.max_delay);
+      uint64_t delay = 1 + rng_.Uniform(max_delay_);
       if (rng_.Chance(0.01)) delay += rng_.Uniform(25);  // a straggler
       net_.push_back({now_ + delay, seq_++, m.from, m.to, bytes});
     }
@@ -682,6 +696,9 @@ class Sim {
   Rng rng_;
   uint64_t now_ = 0;
   bool faults_on_ = o_.random_faults;
+  int max_delay_ = o_.max_delay;
+  bool pre_vote_ = true;
+  bool check_quorum_ = true;
   double drop_ = o_.drop;
   double dup_ = o_.duplicate;
   std::map<uint64_t, SimNode> nodes_;
