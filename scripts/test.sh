@@ -23,7 +23,7 @@ $CMAKE --build build/asan -j "$JOBS"
   ../../.venv/bin/ctest --output-on-failure -j "$JOBS")
 
 echo "== ruff"
-.venv/bin/ruff check python tests
+.venv/bin/ruff check python tests bench
 
 echo "== Python tests"
 # Run from tests/ so that `import kvstore` finds the installed package, not ./python.

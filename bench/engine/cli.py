@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             res = runner.run_suite(configs, params, args.data_dir, rep)
             files = report.write_suite(res, args.out, with_plots=not args.no_plots)
-            summary = report.markdown(res)
+            summary = report.markdown(res, not args.no_plots)
     print(summary)
     print(f"wrote {', '.join(os.path.join(args.out, f) for f in files)}")
     failed = [n for n, e in res["engines"].items() if not e.get("ok")]

@@ -49,7 +49,7 @@ def workloads_of(results: dict[str, Any]) -> list[str]:
     return [w for w in ALL_WORKLOADS if w in seen]
 
 
-def markdown(results: dict[str, Any]) -> str:
+def markdown(results: dict[str, Any], with_plots: bool = True) -> str:
     p = results["params"]
     m = results["machine"]
     engines = ok_engines(results)
@@ -143,7 +143,8 @@ def markdown(results: dict[str, Any]) -> str:
         for n, v in failed.items():
             first = (v.get("error") or "").strip().splitlines()[-1:] or ["?"]
             out.append(f"- {n}: {first[0]}")
-    out += ["", "Plots: " + ", ".join(PLOTS) + ". Machine: machine.txt.", ""]
+    plots_note = "Plots: " + ", ".join(PLOTS) + ". " if with_plots else ""
+    out += ["", plots_note + "Machine: machine.txt.", ""]
     return "\n".join(out)
 
 
@@ -222,7 +223,7 @@ def write_suite(results: dict[str, Any], out_dir: str, with_plots: bool = True) 
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
     with open(os.path.join(out_dir, "results.md"), "w") as f:
-        f.write(markdown(results))
+        f.write(markdown(results, with_plots))
     with open(os.path.join(out_dir, "machine.txt"), "w") as f:
         f.write(machine_text(results["machine"]))
     if with_plots:
