@@ -14,6 +14,38 @@
 
 namespace kvstore {
 
+namespace {
+
+// DecodeBlock, reusing owner's buffer for uncompressed contents when raw is *owner.
+Status DecodeBlockImpl(Slice raw, uint64_t offset, std::string* contents, std::string* owner) {
+  contents->clear();
+  if (raw.size() < kBlockTrailerSize) return Status::Corruption("truncated block read");
+  const char* data = raw.data();
+  const size_t size = raw.size() - kBlockTrailerSize;
+  const uint32_t expected = DecodeFixed32(data + size + 1);
+  if (Checksum2(Slice(data, size), Slice(data + size, 1)) != expected) {
+    return Status::Corruption("block checksum mismatch", "block at offset " + std::to_string(offset));
+  }
+  switch (static_cast<CompressionType>(static_cast<unsigned char>(data[size]))) {
+    case CompressionType::kNone:
+      if (owner != nullptr) {  // raw is *owner: keep its buffer
+        owner->resize(size);
+        *contents = std::move(*owner);
+      } else {
+        contents->assign(data, size);
+      }
+      return Status::OK();
+    case CompressionType::kLZ4:
+    case CompressionType::kZstd:
+      return Status::Corruption("unsupported block compression type",
+                                std::to_string(static_cast<unsigned char>(data[size])));
+  }
+  return Status::Corruption("unknown block compression type",
+                            std::to_string(static_cast<unsigned char>(data[size])));
+}
+
+}  // namespace
+
 void BlockHandle::EncodeTo(std::string* dst) const {
   PutVarint64(dst, offset);
   PutVarint64(dst, size);
@@ -74,27 +106,13 @@ Status ReadBlock(const RandomAccessFile* file, const BlockHandle& handle, std::s
   Status s = file->Read(handle.offset, n, &result, buf.data());
   if (!s.ok()) return s;
   if (result.size() != n) return Status::Corruption("truncated block read");
-  if (result.data() != buf.data()) buf.assign(result.data(), result.size());
 
-  const char* data = buf.data();
-  const size_t size = static_cast<size_t>(handle.size);
-  const uint32_t expected = DecodeFixed32(data + size + 1);
-  if (Checksum2(Slice(data, size), Slice(data + size, 1)) != expected) {
-    return Status::Corruption("block checksum mismatch",
-                              "block at offset " + std::to_string(handle.offset));
-  }
-  switch (static_cast<CompressionType>(static_cast<unsigned char>(data[size]))) {
-    case CompressionType::kNone:
-      buf.resize(size);
-      *contents = std::move(buf);
-      return Status::OK();
-    case CompressionType::kLZ4:
-    case CompressionType::kZstd:
-      return Status::Corruption("unsupported block compression type",
-                                std::to_string(static_cast<unsigned char>(data[size])));
-  }
-  return Status::Corruption("unknown block compression type",
-                            std::to_string(static_cast<unsigned char>(data[size])));
+  if (result.data() != buf.data()) return DecodeBlock(result, handle.offset, contents);
+  return DecodeBlockImpl(Slice(buf), handle.offset, contents, &buf);
+}
+
+Status DecodeBlock(Slice raw, uint64_t offset, std::string* contents) {
+  return DecodeBlockImpl(raw, offset, contents, nullptr);
 }
 
 }  // namespace kvstore

@@ -74,6 +74,11 @@ struct Footer {
 // do not fit in the file before calling (see Table).
 Status ReadBlock(const RandomAccessFile* file, const BlockHandle& handle, std::string* contents);
 
+// The checks and decoding of ReadBlock applied to a block already in memory:
+// raw holds the block's handle.size bytes of contents followed by its
+// trailer (exactly). offset is only used in error messages.
+Status DecodeBlock(Slice raw, uint64_t offset, std::string* contents);
+
 // Appends the trailer for contents stored with type (used by TableBuilder).
 void AppendBlockTrailer(std::string* dst, Slice contents, CompressionType type);
 

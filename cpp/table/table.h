@@ -6,12 +6,21 @@
 // at a time. The Table must outlive every iterator it returns.
 //
 // Every block (data, index, metaindex) is read through LoadBlock(), which
-// bounds-checks the handle and verifies the block's checksum; a block cache
-// keyed by (file, offset) will plug in there, caching parsed Blocks.
+// bounds-checks the handle, verifies the block's checksum and decompresses
+// it. With options.block_cache, LoadBlock caches parsed data Blocks under
+// (the table's cache id, block offset); the index block and the filter are
+// inserted in the same cache at Open and stay pinned (so charged) until the
+// table is destroyed.
+//
+// Readahead: an iterator that has read two consecutive data blocks from the
+// file reads the next kReadaheadSize bytes at once and serves the following
+// blocks from that buffer (one buffer per iterator, freed with it).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "kvstore/env.h"
 #include "kvstore/iterator.h"
@@ -39,9 +48,14 @@ class Table {
   Table& operator=(const Table&) = delete;
   ~Table();
 
+  // Bytes an iterator reads at once once it scans sequentially.
+  static constexpr size_t kReadaheadSize = 256 * 1024;
+
   // Iterates over every entry in comparator order. A damaged data block stops
-  // the iterator with Corruption in status().
-  std::unique_ptr<Iterator> NewIterator() const;
+  // the iterator with Corruption in status(). fill_cache = false: blocks the
+  // iterator reads are not added to the block cache (long scans, compaction
+  // inputs); blocks already cached are still used.
+  std::unique_ptr<Iterator> NewIterator(bool fill_cache = true) const;
 
   // Finds the first entry with key >= target (in comparator order) and, if
   // there is one, calls handle(arg, key, value) once; key and value are valid
@@ -50,8 +64,8 @@ class Table {
   // when options.internal_keys), handle is not called and no block is read.
   // Returns OK whether or not an entry was found, and Corruption / IOError
   // only when a block could not be read.
-  Status InternalGet(Slice target, void* arg,
-                     void (*handle)(void* arg, Slice key, Slice value)) const;
+  Status InternalGet(Slice target, void* arg, void (*handle)(void* arg, Slice key, Slice value),
+                     bool fill_cache = true) const;
 
   // Approximate file offset at which the data for key begins (or would begin
   // if present); for keys past the last entry, an offset near the end of the
@@ -63,14 +77,24 @@ class Table {
 
   // Checks that handle plus its trailer lies inside the data part of the file.
   bool HandleInBounds(const BlockHandle& handle) const;
-  // Reads and verifies the block at handle. The single path for block reads;
-  // the returned Block is shared, so a cache can hand out the same one.
-  Status LoadBlock(const BlockHandle& handle, std::shared_ptr<const Block>* block) const;
+  struct ScanState;  // per-iterator readahead state
+  // Reads and verifies the block at handle. The single path for block reads:
+  // through the block cache when there is one (inserting what it reads if
+  // fill_cache), and through scan's readahead buffer when scan is non-null.
+  Status LoadBlock(const BlockHandle& handle, bool fill_cache, ScanState* scan,
+                   std::shared_ptr<const Block>* block) const;
+  // Reads the raw bytes (contents + trailer) of handle via scan's buffer.
+  Status ReadThroughScan(const BlockHandle& handle, ScanState* scan, std::string* contents) const;
+  std::string CacheKey(uint64_t offset) const;
+  // Inserts value (charged charge bytes) under offset and keeps it pinned
+  // until the table is destroyed.
+  void PinInCache(uint64_t offset, std::shared_ptr<void> value, size_t charge);
   // Loads the filter named in the metaindex, if any. Corruption if it is
   // listed but damaged; a filter of another key kind is ignored.
   Status LoadFilter();
   // An iterator over the data block named by an index entry's value.
-  std::unique_ptr<Iterator> BlockIterator(Slice index_value) const;
+  std::unique_ptr<Iterator> BlockIterator(Slice index_value, bool fill_cache,
+                                          ScanState* scan) const;
 
   const TableOptions options_;
   const std::unique_ptr<RandomAccessFile> file_;
@@ -78,7 +102,9 @@ class Table {
   BlockHandle metaindex_handle_;
   std::shared_ptr<const Block> index_block_;
   std::shared_ptr<const Block> metaindex_block_;  // name -> handle of meta blocks
-  std::unique_ptr<BloomFilter> filter_;           // null: no (usable) filter
+  std::shared_ptr<const BloomFilter> filter_;     // null: no (usable) filter
+  uint64_t cache_id_ = 0;                         // with a block cache: this table's key prefix
+  std::vector<std::pair<std::string, Cache::Handle*>> pinned_;  // index and filter entries
 };
 
 }  // namespace kvstore

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
+#include "util/cache.h"
 #include "util/comparator.h"
 
 namespace kvstore {
@@ -28,6 +30,13 @@ struct TableOptions {
   // false: the filter holds whole keys. A table's filter is used only when
   // it was written in the same mode as it is read.
   bool internal_keys = false;
+
+  // Reading: the block cache shared by every table of a DB (nullptr = none:
+  // data blocks are read from the file on every access, and index and filter
+  // blocks are held by their open tables uncharged). With a cache, data
+  // blocks are cached by (table id, offset) and each open table's index and
+  // filter blocks are charged to it, pinned for as long as the table is open.
+  std::shared_ptr<Cache> block_cache;
 };
 
 }  // namespace kvstore
