@@ -34,6 +34,11 @@ Status ValidateOptions(const Options& o) {
         "level0_stop_writes_trigger");
   }
   if (o.max_open_files < 10) return Status::InvalidArgument("max_open_files < 10");
+  if (o.max_write_buffer_number < 2) return Status::InvalidArgument("max_write_buffer_number < 2");
+  if (o.max_background_jobs < 0) return Status::InvalidArgument("max_background_jobs < 0");
+  if (o.delayed_write_rate < 1024) return Status::InvalidArgument("delayed_write_rate < 1024");
+  if (o.bloom_bits_per_key < 0) return Status::InvalidArgument("bloom_bits_per_key < 0");
+  if (o.zstd_level < 1 || o.zstd_level > 19) return Status::InvalidArgument("zstd_level not in 1..19");
   return Status::OK();
 }
 
@@ -122,13 +127,13 @@ DBImpl::~DBImpl() {
     shutting_down_.store(true, std::memory_order_release);
     work_cv_.notify_all();
   }
-  if (bg_thread_.joinable()) bg_thread_.join();
+  for (auto& t : bg_threads_) t.join();
   // Data written without sync still reaches the OS: the WAL is flushed per group.
   log_.reset();
   if (logfile_ != nullptr) logfile_->Close();
   logfile_.reset();
   mem_.reset();
-  imm_.reset();
+  imms_.clear();
   versions_.reset();
   table_cache_.reset();
   if (db_lock_ != nullptr) env_->UnlockFile(std::move(db_lock_));
@@ -149,11 +154,17 @@ Status DB::Open(const Options& options, const std::string& name, std::unique_ptr
     if (s.ok()) {
       edit.SetLogNumber(impl->logfile_number_);
       s = impl->versions_->LogAndApply(&edit, &lock);
+      impl->pending_outputs_.clear();  // recovery's tables are installed now
     }
     if (s.ok()) {
       impl->DeleteObsoleteFiles(&lock);
-      impl->bg_thread_running_ = true;
-      impl->bg_thread_ = std::thread([p = impl.get()] { p->BackgroundThread(); });
+      int jobs = impl->options_.max_background_jobs;
+      if (jobs == 0) jobs = static_cast<int>(std::thread::hardware_concurrency());
+      jobs = std::max(jobs, 2);
+      impl->max_compactions_ = jobs - 1;  // one thread is always free for flushes
+      for (int i = 0; i < jobs; i++) {
+        impl->bg_threads_.emplace_back([p = impl.get()] { p->BackgroundThread(); });
+      }
       impl->work_cv_.notify_all();
     }
   }
@@ -361,6 +372,9 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
   Writer* last_writer = &w;
   if (status.ok() && updates != nullptr) {
     WriteBatch* group = BuildBatchGroup(&last_writer);
+    if (versions_->current()->NumFiles(0) >= options_.level0_slowdown_writes_trigger) {
+      DelayWrite(WriteBatchInternal::ByteSize(group), &lock);
+    }
     WriteBatchInternal::SetSequence(group, last_sequence + 1);
     last_sequence += WriteBatchInternal::Count(group);
     bool sync = w.sync;
@@ -426,44 +440,56 @@ WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
   return result;
 }
 
+// L0 is piling up: hold the group back so writes proceed at about
+// delayed_write_rate, slower as L0 nears the stop trigger. The leader sleeps
+// without the mutex; the queue behind it waits, so the whole stream slows down
+// gently instead of stopping later.
+void DBImpl::DelayWrite(size_t bytes, std::unique_lock<std::mutex>* lock) {
+  const int l0 = versions_->current()->NumFiles(0);
+  const int span = std::max(1, options_.level0_stop_writes_trigger -
+                                   options_.level0_slowdown_writes_trigger);
+  const int over = l0 - options_.level0_slowdown_writes_trigger;
+  double rate = static_cast<double>(options_.delayed_write_rate) * (span - over) / span;
+  rate = std::max(rate, static_cast<double>(options_.delayed_write_rate) / 16);
+  auto micros = static_cast<uint64_t>(static_cast<double>(bytes) * 1e6 / rate);
+  if (micros == 0) return;
+  micros = std::min<uint64_t>(micros, 100000);
+  lock->unlock();
+  env_->SleepForMicroseconds(static_cast<int>(micros));
+  lock->lock();
+  stats_.stall_slowdowns++;
+  stats_.stall_micros += micros;
+}
+
 // REQUIRES: mutex_ held by *lock, this thread leads the writer queue.
 Status DBImpl::MakeRoomForWrite(bool force, std::unique_lock<std::mutex>* lock) {
-  bool allow_delay = !force;
   while (true) {
     if (!bg_error_.ok()) return bg_error_;
-    const int l0_files = versions_->current()->NumFiles(0);
-    if (allow_delay && l0_files >= options_.level0_slowdown_writes_trigger) {
-      // L0 is piling up: give every write a short delay rather than stop later.
-      uint64_t start = env_->NowMicros();
-      lock->unlock();
-      env_->SleepForMicroseconds(kSlowdownMicros);
-      lock->lock();
-      allow_delay = false;  // at most one delay per write
-      stats_.stall_slowdowns++;
-      stats_.stall_micros += env_->NowMicros() - start;
-    } else if (!force && mem_->ApproximateMemoryUsage() <= options_.write_buffer_size) {
-      return Status::OK();
-    } else if (force && mem_->ApproximateMemoryUsage() == 0 && imm_ == nullptr) {
-      return Status::OK();  // nothing to flush
-    } else if (imm_ != nullptr || l0_files >= options_.level0_stop_writes_trigger) {
-      // The previous memtable is still being flushed, or L0 is full: wait.
+    const size_t used = mem_->ApproximateMemoryUsage();
+    if (!force && used <= options_.write_buffer_size) return Status::OK();
+    if (force && used == 0) return Status::OK();  // nothing to freeze
+    const bool memtables_full =
+        static_cast<int>(imms_.size()) >= options_.max_write_buffer_number - 1;
+    if (memtables_full ||
+        versions_->current()->NumFiles(0) >= options_.level0_stop_writes_trigger) {
+      // Every memtable waits for a flush, or L0 is full: wait for the background.
       uint64_t start = env_->NowMicros();
       stats_.stall_stops++;
+      work_cv_.notify_all();
       bg_cv_.wait(*lock);
       stats_.stall_micros += env_->NowMicros() - start;
-    } else {
-      // Freeze the memtable, start a new WAL, flush in the background.
-      Status s = StartNewLog(lock);
-      if (!s.ok()) {
-        RecordBackgroundError(s);
-        return s;
-      }
-      imm_ = std::move(mem_);
-      has_imm_.store(true, std::memory_order_release);
-      mem_ = std::make_shared<MemTable>(icmp_);
-      force = false;
-      work_cv_.notify_all();
+      continue;
     }
+    // Freeze the memtable, start a new WAL, flush in the background.
+    Status s = StartNewLog(lock);
+    if (!s.ok()) {
+      RecordBackgroundError(s);
+      return s;
+    }
+    imms_.push_back(Frozen{std::move(mem_), logfile_number_});
+    mem_ = std::make_shared<MemTable>(icmp_);
+    force = false;
+    work_cv_.notify_all();
   }
 }
 
@@ -473,7 +499,7 @@ DBImpl::ReadView DBImpl::GetReadView(const ReadOptions& options) {
   std::lock_guard<std::mutex> l(mutex_);
   ReadView view;
   view.mem = mem_;
-  view.imm = imm_;
+  for (auto it = imms_.rbegin(); it != imms_.rend(); ++it) view.imms.push_back(it->mem);
   view.version = versions_->current();
   view.sequence = options.snapshot != nullptr ? options.snapshot->sequence()
                                               : versions_->LastSequence();
@@ -484,7 +510,9 @@ Status DBImpl::GetFromView(const ReadView& view, Slice key, std::string* value) 
   LookupKey lkey(key, view.sequence);
   Status s;
   if (view.mem->Get(lkey, value, &s)) return s;
-  if (view.imm != nullptr && view.imm->Get(lkey, value, &s)) return s;
+  for (const auto& imm : view.imms) {
+    if (imm->Get(lkey, value, &s)) return s;
+  }
   bool found;
   return view.version->Get(lkey, value, &found);
 }
@@ -510,7 +538,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   ReadView view = GetReadView(options);
   std::vector<std::unique_ptr<Iterator>> children;
   children.push_back(view.mem->NewIterator());
-  if (view.imm != nullptr) children.push_back(view.imm->NewIterator());
+  for (const auto& imm : view.imms) children.push_back(imm->NewIterator());
   view.version->AddIterators(&children);
   auto internal = NewMergingIterator(&icmp_, std::move(children));
   auto iter = NewDBIterator(icmp_.user_comparator(), std::move(internal), view.sequence,
@@ -544,7 +572,7 @@ Status DBImpl::Flush() {
   Status s = Write(WriteOptions(), nullptr);  // freezes the memtable in writer order
   if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mutex_);
-  while (imm_ != nullptr && bg_error_.ok()) bg_cv_.wait(lock);
+  while (!imms_.empty() && bg_error_.ok()) bg_cv_.wait(lock);
   return bg_error_;
 }
 
@@ -582,22 +610,43 @@ Status DBImpl::CompactRange(const Slice* begin, const Slice* end) {
   return Status::OK();
 }
 
-bool DBImpl::HasBackgroundWork() const {
-  if (!bg_error_.ok()) return false;
-  return imm_ != nullptr || manual_compaction_ != nullptr || versions_->NeedsCompaction();
+bool DBImpl::CanFlush() const { return !imms_.empty() && !flush_running_; }
+
+bool DBImpl::CanRunManual() const {
+  return manual_compaction_ != nullptr && !manual_running_ && running_compactions_ == 0;
+}
+
+bool DBImpl::CanCompact() const {
+  // A pending manual compaction needs the levels to itself: start nothing new.
+  return manual_compaction_ == nullptr && !compaction_blocked_ &&
+         running_compactions_ < max_compactions_ && versions_->NeedsCompaction();
 }
 
 void DBImpl::BackgroundThread() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
-    while (!shutting_down_.load(std::memory_order_acquire) && !HasBackgroundWork()) {
+    while (!shutting_down_.load(std::memory_order_acquire) &&
+           !(bg_error_.ok() && (CanFlush() || CanRunManual() || CanCompact()))) {
       work_cv_.wait(lock);
     }
     if (shutting_down_.load(std::memory_order_acquire)) break;
-    BackgroundCall(&lock);
+    if (CanFlush()) {
+      FlushOldestMemTable(&lock);
+    } else if (CanRunManual()) {
+      RunManualCompactionStep(&lock);
+    } else {
+      std::unique_ptr<Compaction> c = versions_->PickCompaction();
+      if (c == nullptr) {
+        compaction_blocked_ = true;  // until some running job finishes
+        continue;
+      }
+      RunCompaction(c.get(), &lock);
+    }
+    // Something changed: a blocked compaction may be possible now, writers may proceed.
+    compaction_blocked_ = false;
     bg_cv_.notify_all();
+    work_cv_.notify_all();
   }
-  bg_thread_running_ = false;
   bg_cv_.notify_all();
 }
 
@@ -608,73 +657,75 @@ void DBImpl::RecordBackgroundError(const Status& s) {
   }
 }
 
-void DBImpl::BackgroundCall(std::unique_lock<std::mutex>* lock) {
-  if (imm_ != nullptr) {
-    CompactMemTable(lock);
-    return;
-  }
-  std::unique_ptr<Compaction> c;
-  ManualCompaction* manual = manual_compaction_;
-  InternalKey manual_end;
-  if (manual != nullptr) {
-    c = versions_->CompactRange(manual->level, manual->begin, manual->end);
-    manual->done = (c == nullptr);
-    if (c != nullptr) manual_end = c->inputs(0).back()->largest;
-  } else {
-    c = versions_->PickCompaction();
-  }
-
+// Runs c (picked with its inputs marked) and releases its inputs.
+void DBImpl::RunCompaction(Compaction* c, std::unique_lock<std::mutex>* lock) {
+  running_compactions_++;
   Status status;
-  if (c == nullptr) {
-    // nothing to do
-  } else if (manual == nullptr && c->IsTrivialMove()) {
+  if (c->IsTrivialMove()) {
     const auto& f = c->inputs(0)[0];
     c->edit()->RemoveFile(c->level(), f->number);
-    c->edit()->AddFile(c->level() + 1, f->number, f->file_size, f->smallest, f->largest);
+    c->edit()->AddFile(c->output_level(), f->number, f->file_size, f->smallest, f->largest);
     status = versions_->LogAndApply(c->edit(), lock);
-    if (!status.ok()) RecordBackgroundError(status);
   } else {
-    status = DoCompactionWork(c.get(), lock);
-    if (!status.ok()) RecordBackgroundError(status);
-    DeleteObsoleteFiles(lock);
+    status = DoCompactionWork(c, lock);
   }
-  c.reset();
+  versions_->ReleaseInputs(c);
+  running_compactions_--;
+  if (!status.ok() && !shutting_down_.load()) RecordBackgroundError(status);
+  DeleteObsoleteFiles(lock);
+}
 
-  if (manual != nullptr) {
+void DBImpl::RunManualCompactionStep(std::unique_lock<std::mutex>* lock) {
+  ManualCompaction* manual = manual_compaction_;
+  manual_running_ = true;
+  std::unique_ptr<Compaction> c =
+      versions_->CompactRange(manual->level, manual->begin, manual->end);
+  if (c == nullptr) {
+    manual->done = true;
+  } else {
+    InternalKey manual_end = c->inputs(0).back()->largest;
+    running_compactions_++;
+    Status status = DoCompactionWork(c.get(), lock);
+    versions_->ReleaseInputs(c.get());
+    running_compactions_--;
+    DeleteObsoleteFiles(lock);
     if (!status.ok()) {
       manual->status = status;
       manual->done = true;
-    }
-    if (!manual->done) {
-      // Only part of the range was compacted: resume after it next time.
+      if (!shutting_down_.load()) RecordBackgroundError(status);
+    } else {
+      // Only part of the range may be done: resume after it next time.
       manual->tmp_storage = manual_end;
       manual->begin = &manual->tmp_storage;
     }
-    manual_compaction_ = nullptr;
   }
+  manual_running_ = false;
+  manual_compaction_ = nullptr;  // the waiting caller re-registers for the next step
 }
 
-void DBImpl::CompactMemTable(std::unique_lock<std::mutex>* lock) {
+void DBImpl::FlushOldestMemTable(std::unique_lock<std::mutex>* lock) {
+  flush_running_ = true;
+  Frozen frozen = imms_.front();
   VersionEdit edit;
   auto base = versions_->current();
-  std::shared_ptr<MemTable> imm = imm_;
-  Status s = WriteLevel0Table(imm.get(), &edit, base.get(), lock);
+  Status s = WriteLevel0Table(frozen.mem.get(), &edit, base.get(), lock);
   if (s.ok() && shutting_down_.load()) {
     s = Status::IOError("shutting down during memtable flush");
   }
   if (s.ok()) {
-    // Writes up to the current WAL are now in tables: older WALs can go.
-    edit.SetLogNumber(logfile_number_);
+    // Every write older than the WAL started at the freeze is now in a table.
+    edit.SetLogNumber(frozen.next_log_number);
     s = versions_->LogAndApply(&edit, lock);
   }
+  for (const auto& [level, meta] : edit.new_files()) pending_outputs_.erase(meta.number);
   if (s.ok()) {
-    imm_.reset();
-    has_imm_.store(false, std::memory_order_release);
+    imms_.pop_front();
     stats_.flushes++;
     DeleteObsoleteFiles(lock);
   } else if (!shutting_down_.load()) {
     RecordBackgroundError(s);
   }
+  flush_running_ = false;
 }
 
 Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit, const Version* base,
@@ -708,7 +759,8 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit, const Version*
   }
   lock->lock();
 
-  pending_outputs_.erase(number);
+  // The number stays in pending_outputs_ until the caller has installed the
+  // edit: until then no version names the file and it must not be deleted.
   if (s.ok() && meta.file_size > 0) {
     int level = 0;
     if (base != nullptr) {
@@ -718,6 +770,7 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit, const Version*
     stats_.flush_bytes_written += meta.file_size;
   } else {
     env_->RemoveFile(fname);
+    pending_outputs_.erase(number);
   }
   return s;
 }
@@ -759,15 +812,6 @@ Status DBImpl::DoCompactionWork(Compaction* c, std::unique_lock<std::mutex>* loc
   bool has_current_user_key = false;
   SequenceNumber last_sequence_for_key = kMaxSequenceNumber;
   for (; input->Valid() && !shutting_down_.load(std::memory_order_acquire); input->Next()) {
-    // A frozen memtable blocks writers: flush it before going on.
-    if (has_imm_.load(std::memory_order_acquire)) {
-      lock->lock();
-      if (imm_ != nullptr) {
-        CompactMemTable(lock);
-        bg_cv_.notify_all();
-      }
-      lock->unlock();
-    }
     Slice key = input->key();
     ParsedInternalKey ikey;
     bool drop = false;
@@ -831,7 +875,7 @@ Status DBImpl::DoCompactionWork(Compaction* c, std::unique_lock<std::mutex>* loc
   if (status.ok()) {
     c->AddInputDeletions(c->edit());
     for (const auto& meta : outputs) {
-      c->edit()->AddFile(c->level() + 1, meta.number, meta.file_size, meta.smallest,
+      c->edit()->AddFile(c->output_level(), meta.number, meta.file_size, meta.smallest,
                          meta.largest);
     }
     status = versions_->LogAndApply(c->edit(), lock);
@@ -886,7 +930,7 @@ DbStats DBImpl::GetStats() {
     stats.levels[level].bytes = v->LevelBytes(level);
   }
   stats.memtable_bytes = mem_->ApproximateMemoryUsage();
-  stats.immutable_memtables = imm_ != nullptr ? 1 : 0;
+  stats.immutable_memtables = imms_.size();
   stats.last_sequence = versions_->LastSequence();
   stats.live_snapshots = snapshots_.size();
   return stats;

@@ -2,7 +2,9 @@
 //
 // Locking: mutex_ guards the writer queue, the memtable pointers, the version
 // set, snapshots and background-work state. It is never held across WAL or
-// table I/O. One background thread runs flushes and compactions.
+// table I/O. A pool of background threads runs flushes (one at a time, oldest
+// memtable first) and compactions (several at once, on disjoint files; at
+// least one thread stays free for flushes).
 //
 // Write path (group commit): writers queue up; the writer at the head becomes
 // the leader, gathers the queued batches into one group, appends it to the WAL
@@ -60,7 +62,7 @@ class DBImpl final : public DB {
   // A consistent read view: memtables, version and sequence taken together.
   struct ReadView {
     std::shared_ptr<MemTable> mem;
-    std::shared_ptr<MemTable> imm;
+    std::vector<std::shared_ptr<MemTable>> imms;  // newest first
     std::shared_ptr<const Version> version;
     SequenceNumber sequence;
   };
@@ -79,11 +81,15 @@ class DBImpl final : public DB {
                           std::unique_lock<std::mutex>* lock);
   Status MakeRoomForWrite(bool force, std::unique_lock<std::mutex>* lock);
   WriteBatch* BuildBatchGroup(Writer** last_writer);
+  void DelayWrite(size_t bytes, std::unique_lock<std::mutex>* lock);
 
   void BackgroundThread();
-  bool HasBackgroundWork() const;
-  void BackgroundCall(std::unique_lock<std::mutex>* lock);
-  void CompactMemTable(std::unique_lock<std::mutex>* lock);
+  bool CanFlush() const;
+  bool CanRunManual() const;
+  bool CanCompact() const;
+  void FlushOldestMemTable(std::unique_lock<std::mutex>* lock);
+  void RunManualCompactionStep(std::unique_lock<std::mutex>* lock);
+  void RunCompaction(Compaction* c, std::unique_lock<std::mutex>* lock);
   Status DoCompactionWork(Compaction* c, std::unique_lock<std::mutex>* lock);
   void RecordBackgroundError(const Status& s);
   void DeleteObsoleteFiles(std::unique_lock<std::mutex>* lock);
@@ -98,14 +104,23 @@ class DBImpl final : public DB {
 
   std::mutex mutex_;
   std::condition_variable bg_cv_;  // background work finished / shutting down
-  std::condition_variable work_cv_;  // wakes the background thread
+  std::condition_variable work_cv_;  // wakes the background threads
   std::atomic<bool> shutting_down_{false};
-  std::thread bg_thread_;
-  bool bg_thread_running_ = false;
+  std::vector<std::thread> bg_threads_;
+  int max_compactions_ = 1;       // concurrent compactions allowed
+  int running_compactions_ = 0;
+  bool flush_running_ = false;
+  bool manual_running_ = false;
+  // Set when a compaction is needed but every candidate touches files held by
+  // running compactions; cleared whenever background work finishes.
+  bool compaction_blocked_ = false;
 
   std::shared_ptr<MemTable> mem_;
-  std::shared_ptr<MemTable> imm_;  // being flushed
-  std::atomic<bool> has_imm_{false};  // imm_ != nullptr, readable without the mutex
+  struct Frozen {
+    std::shared_ptr<MemTable> mem;
+    uint64_t next_log_number;  // the WAL started when mem was frozen
+  };
+  std::deque<Frozen> imms_;  // frozen memtables waiting for flush, oldest first
   std::unique_ptr<WritableFile> logfile_;
   uint64_t logfile_number_ = 0;
   std::unique_ptr<log::Writer> log_;

@@ -232,10 +232,19 @@ TEST_F(DBTest, IteratorIsAConsistentView) {
   EXPECT_FALSE(it->Valid());
 }
 
-TEST_F(DBTest, RandomOperationsMatchModelAcrossReopen) {
+class RandomOpsTest : public DBTest, public testing::WithParamInterface<bool> {};
+
+// With dynamic level sizing (L0 compacts into a base level that moves up as the
+// data grows) and without it (classic leveling from L1).
+INSTANTIATE_TEST_SUITE_P(LevelSizing, RandomOpsTest, testing::Bool());
+
+TEST_P(RandomOpsTest, RandomOperationsMatchModelAcrossReopen) {
   options_.write_buffer_size = 8 * 1024;
   options_.target_file_size = 8 * 1024;
-  options_.max_bytes_for_level_base = 32 * 1024;
+  options_.max_bytes_for_level_base = 16 * 1024;
+  options_.level_size_multiplier = 4;
+  options_.dynamic_level_bytes = GetParam();
+  options_.max_background_jobs = 4;
   Reopen();
   std::map<std::string, std::string> model;
   std::mt19937 rng(7);

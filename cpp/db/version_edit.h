@@ -33,7 +33,7 @@ namespace kvstore {
 class VersionSet;
 
 struct FileMetaData {
-  int refs = 0;
+  bool being_compacted = false;  // an input of a running compaction (guarded by the DB mutex)
   uint64_t number = 0;
   uint64_t file_size = 0;  // bytes
   InternalKey smallest;    // smallest internal key in the table
@@ -59,6 +59,7 @@ class VersionEdit {
 
   // Multi-line, human-readable (tools and test failure messages).
   std::string DebugString() const;
+  const std::vector<std::pair<int, FileMetaData>>& new_files() const { return new_files_; }
 
  private:
   friend class VersionSet;

@@ -201,17 +201,21 @@ int Version::PickLevelForMemTableOutput(Slice smallest_user_key, Slice largest_u
   int level = 0;
   if (OverlapInLevel(0, &smallest_user_key, &largest_user_key)) return 0;
   // Push the file down while the next level does not overlap and the level after
-  // that would not make a later compaction of it too expensive.
+  // that would not make a later compaction of it too expensive. With dynamic
+  // level sizing the levels above the base level stay empty: jump over them.
+  const bool dynamic = vset_->options_->dynamic_level_bytes;
+  const int limit = dynamic ? base_level_ : kMaxMemCompactLevel;
   InternalKey start(smallest_user_key, kMaxSequenceNumber, kValueTypeForSeek);
-  InternalKey limit(largest_user_key, 0, kTypeDeletion);
-  while (level < kMaxMemCompactLevel) {
-    if (OverlapInLevel(level + 1, &smallest_user_key, &largest_user_key)) break;
-    if (level + 2 < kNumLevels) {
+  InternalKey end(largest_user_key, 0, kTypeDeletion);
+  while (level < limit) {
+    int next = (dynamic && level == 0) ? base_level_ : level + 1;
+    if (OverlapInLevel(next, &smallest_user_key, &largest_user_key)) break;
+    if (next + 1 < kNumLevels) {
       FileList overlaps;
-      GetOverlappingInputs(level + 2, &start, &limit, &overlaps);
+      GetOverlappingInputs(next + 1, &start, &end, &overlaps);
       if (TotalFileSize(overlaps) > 10 * vset_->options_->target_file_size) break;
     }
-    level++;
+    level = next;
   }
   return level;
 }
@@ -334,33 +338,49 @@ void VersionSet::AppendVersion(std::shared_ptr<Version> v) {
   current_ = std::move(v);
 }
 
-uint64_t VersionSet::MaxBytesForLevel(int level) const {
-  double result = static_cast<double>(options_->max_bytes_for_level_base);
-  for (int l = 1; l < level; l++) result *= options_->level_size_multiplier;
-  return static_cast<uint64_t>(result);
-}
-
 void VersionSet::Finalize(Version* v) const {
-  int best_level = -1;
-  double best_score = -1;
+  const auto base_bytes = static_cast<double>(options_->max_bytes_for_level_base);
+  const auto mult = static_cast<double>(options_->level_size_multiplier);
+  // Size targets for levels 1 .. kNumLevels-2 (the last level has none).
+  std::array<double, kNumLevels> target{};
+  if (options_->dynamic_level_bytes) {
+    // From the last level up: each level 1/mult of the one below, down to the
+    // first whose target would fall under max_bytes_for_level_base.
+    double cur = static_cast<double>(v->LevelBytes(kNumLevels - 1));
+    v->base_level_ = kNumLevels - 1;
+    for (int level = kNumLevels - 2; level >= 1; level--) {
+      cur /= mult;
+      if (cur < base_bytes) break;
+      target[level] = cur;
+      v->base_level_ = level;
+    }
+  } else {
+    v->base_level_ = 1;
+    double cur = base_bytes;
+    for (int level = 1; level < kNumLevels - 1; level++) {
+      target[level] = cur;
+      cur *= mult;
+    }
+  }
+  v->scores_.clear();
   for (int level = 0; level < kNumLevels - 1; level++) {
     double score;
     if (level == 0) {
       // Count files, not bytes: every L0 file costs a read of its own.
       score = v->NumFiles(0) / static_cast<double>(options_->level0_compaction_trigger);
+    } else if (target[level] > 0) {
+      score = static_cast<double>(v->LevelBytes(level)) / target[level];
     } else {
-      score = static_cast<double>(v->LevelBytes(level)) / MaxBytesForLevel(level);
+      // A level above the base level should be empty: move what is there down.
+      score = v->NumFiles(level) > 0 ? 1.0 + static_cast<double>(v->LevelBytes(level)) : 0.0;
     }
-    if (score > best_score) {
-      best_level = level;
-      best_score = score;
-    }
+    v->scores_.emplace_back(score, level);
   }
-  v->compaction_level_ = best_level;
-  v->compaction_score_ = best_score;
+  std::sort(v->scores_.begin(), v->scores_.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
 }
 
-bool VersionSet::NeedsCompaction() const { return current_->compaction_score_ >= 1; }
+bool VersionSet::NeedsCompaction() const { return current_->max_score() >= 1; }
 
 Status VersionSet::WriteSnapshot(log::Writer* log) {
   VersionEdit edit;
@@ -382,6 +402,15 @@ Status VersionSet::WriteSnapshot(log::Writer* log) {
 }
 
 Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* lock) {
+  while (manifest_busy_) manifest_cv_.wait(*lock);
+  manifest_busy_ = true;
+  Status s = LogAndApplyLocked(edit, lock);
+  manifest_busy_ = false;
+  manifest_cv_.notify_all();
+  return s;
+}
+
+Status VersionSet::LogAndApplyLocked(VersionEdit* edit, std::unique_lock<std::mutex>* lock) {
   if (edit->has_log_number_) {
     if (edit->log_number_ < log_number_ || edit->log_number_ >= next_file_number_) {
       return Status::Corruption("LogAndApply: bad log number");
@@ -605,48 +634,81 @@ std::unique_ptr<Iterator> VersionSet::MakeInputIterator(Compaction* c) {
   return NewMergingIterator(icmp_, std::move(list));
 }
 
+bool VersionSet::AnyBeingCompacted(const FileList& files) {
+  return std::any_of(files.begin(), files.end(), [](const auto& f) { return f->being_compacted; });
+}
+
+void VersionSet::MarkInputs(Compaction* c, bool value) {
+  for (int which = 0; which < 2; which++) {
+    for (const auto& f : c->inputs_[which]) f->being_compacted = value;
+  }
+}
+
+void VersionSet::ReleaseInputs(Compaction* c) { MarkInputs(c, false); }
+
 std::unique_ptr<Compaction> VersionSet::PickCompaction() {
+  for (const auto& [score, level] : current_->scores_) {
+    if (score < 1) break;
+    if (auto c = PickCompactionAt(level)) return c;
+  }
+  return nullptr;
+}
+
+// Tries each file of level, starting after the key where the previous
+// compaction of the level stopped, until one whose compaction touches no file
+// that a running compaction holds.
+std::unique_ptr<Compaction> VersionSet::PickCompactionAt(int level) {
   const Version* v = current_.get();
-  if (v->compaction_score_ < 1) return nullptr;
-  int level = v->compaction_level_;
-  std::unique_ptr<Compaction> c(new Compaction(options_, level));
-  // Start after the key where the previous compaction of this level stopped.
-  for (const auto& f : v->files_[level]) {
-    if (compact_pointer_[level].empty() ||
-        icmp_->Compare(f->largest.Encode(), compact_pointer_[level]) > 0) {
-      c->inputs_[0].push_back(f);
-      break;
+  const FileList& files = v->files_[level];
+  if (files.empty()) return nullptr;
+  size_t start = 0;
+  if (level > 0 && !compact_pointer_[level].empty()) {
+    while (start < files.size() &&
+           icmp_->Compare(files[start]->largest.Encode(), compact_pointer_[level]) <= 0) {
+      start++;
     }
+  } else if (level == 0) {
+    start = files.size() - 1;  // L0 is newest first: begin with the oldest file
   }
-  if (c->inputs_[0].empty() && !v->files_[level].empty()) {
-    c->inputs_[0].push_back(v->files_[level][0]);  // wrap around
+  const int output_level = level == 0 ? v->base_level_ : level + 1;
+  for (size_t n = 0; n < files.size(); n++) {
+    size_t i = level == 0 ? (start + files.size() - n) % files.size() : (start + n) % files.size();
+    if (files[i]->being_compacted) continue;
+    std::unique_ptr<Compaction> c(new Compaction(options_, level, output_level));
+    c->inputs_[0].push_back(files[i]);
+    if (level == 0) {
+      InternalKey smallest, largest;
+      GetRange(c->inputs_[0], &smallest, &largest);
+      v->GetOverlappingInputs(0, &smallest, &largest, &c->inputs_[0]);
+      if (AnyBeingCompacted(c->inputs_[0])) continue;
+    }
+    c->input_version_ = current_;
+    SetupOtherInputs(c.get());
+    if (AnyBeingCompacted(c->inputs_[1])) continue;
+    MarkInputs(c.get(), true);
+    c->edit_.SetCompactPointer(level, c->compact_pointer_);
+    compact_pointer_[level] = std::string(c->compact_pointer_.Encode());
+    return c;
   }
-  if (c->inputs_[0].empty()) return nullptr;
-  c->input_version_ = current_;
-  if (level == 0) {
-    InternalKey smallest, largest;
-    GetRange(c->inputs_[0], &smallest, &largest);
-    current_->GetOverlappingInputs(0, &smallest, &largest, &c->inputs_[0]);
-  }
-  SetupOtherInputs(c.get());
-  return c;
+  return nullptr;
 }
 
 void VersionSet::SetupOtherInputs(Compaction* c) {
-  int level = c->level();
   InternalKey smallest, largest;
   GetRange(c->inputs_[0], &smallest, &largest);
-  current_->GetOverlappingInputs(level + 1, &smallest, &largest, &c->inputs_[1]);
+  current_->GetOverlappingInputs(c->output_level_, &smallest, &largest, &c->inputs_[1]);
 
   InternalKey all_start, all_limit;
   GetRange2(c->inputs_[0], c->inputs_[1], &all_start, &all_limit);
-  if (level + 2 < kNumLevels) {
-    current_->GetOverlappingInputs(level + 2, &all_start, &all_limit, &c->grandparents_);
+  c->grandparents_.clear();
+  if (c->output_level_ + 1 < kNumLevels) {
+    current_->GetOverlappingInputs(c->output_level_ + 1, &all_start, &all_limit,
+                                   &c->grandparents_);
   }
   // The next compaction of this level starts after this one's range.
-  compact_pointer_[level] = std::string(largest.Encode());
-  c->edit_.SetCompactPointer(level, largest);
+  c->compact_pointer_ = largest;
 }
+
 
 std::unique_ptr<Compaction> VersionSet::CompactRange(int level, const InternalKey* begin,
                                                      const InternalKey* end) {
@@ -665,17 +727,19 @@ std::unique_ptr<Compaction> VersionSet::CompactRange(int level, const InternalKe
       }
     }
   }
-  std::unique_ptr<Compaction> c(new Compaction(options_, level));
+  const int output_level = level == 0 ? current_->base_level_ : level + 1;
+  std::unique_ptr<Compaction> c(new Compaction(options_, level, output_level));
   c->input_version_ = current_;
   c->inputs_[0] = std::move(inputs);
   SetupOtherInputs(c.get());
+  MarkInputs(c.get(), true);
   return c;
 }
 
 // ---------------------------------------------------------------- Compaction
 
-Compaction::Compaction(const Options* options, int level)
-    : level_(level), max_output_file_size_(options->target_file_size) {}
+Compaction::Compaction(const Options* options, int level, int output_level)
+    : level_(level), output_level_(output_level), max_output_file_size_(options->target_file_size) {}
 
 bool Compaction::IsTrivialMove() const {
   const uint64_t max_grandparent_overlap = 10 * max_output_file_size_;
@@ -685,13 +749,15 @@ bool Compaction::IsTrivialMove() const {
 
 void Compaction::AddInputDeletions(VersionEdit* edit) const {
   for (int which = 0; which < 2; which++) {
-    for (const auto& f : inputs_[which]) edit->RemoveFile(level_ + which, f->number);
+    for (const auto& f : inputs_[which]) {
+      edit->RemoveFile(which == 0 ? level_ : output_level_, f->number);
+    }
   }
 }
 
 bool Compaction::IsBaseLevelForKey(Slice user_key) {
   const Comparator* ucmp = input_version_->vset_->icmp_->user_comparator();
-  for (int lvl = level_ + 2; lvl < kNumLevels; lvl++) {
+  for (int lvl = output_level_ + 1; lvl < kNumLevels; lvl++) {
     const FileList& files = input_version_->files_[lvl];
     while (level_ptrs_[lvl] < files.size()) {
       const auto& f = files[level_ptrs_[lvl]];

@@ -16,6 +16,7 @@
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -34,7 +35,8 @@
 namespace kvstore {
 
 inline constexpr int kNumLevels = 7;
-// The deepest level a flushed memtable may be placed at when it overlaps nothing.
+// Without dynamic level sizing: the deepest level a flushed memtable may be
+// placed at when it overlaps nothing.
 inline constexpr int kMaxMemCompactLevel = 2;
 
 class TableCache;
@@ -63,6 +65,10 @@ class Version {
   bool OverlapInLevel(int level, const Slice* smallest_user_key,
                       const Slice* largest_user_key) const;
   int PickLevelForMemTableOutput(Slice smallest_user_key, Slice largest_user_key) const;
+  // The level L0 compacts into (1 without dynamic level sizing).
+  int base_level() const { return base_level_; }
+  // The highest compaction score (>= 1 means some level needs compacting).
+  double max_score() const { return scores_.empty() ? 0 : scores_.front().first; }
 
  private:
   friend class VersionSet;
@@ -73,9 +79,10 @@ class Version {
 
   VersionSet* vset_;
   std::array<FileList, kNumLevels> files_;
-  // The level most in need of compaction and its score (>= 1 means needed).
-  double compaction_score_ = -1;
-  int compaction_level_ = -1;
+  // (score, level) for every level that may be compacted, highest score first;
+  // a score >= 1 means the level needs compacting.
+  std::vector<std::pair<double, int>> scores_;
+  int base_level_ = 1;
 };
 
 class VersionSet {
@@ -85,7 +92,8 @@ class VersionSet {
   ~VersionSet();
 
   // Applies edit to the current version, records it in the MANIFEST (fsynced)
-  // and installs the result. Releases *lock while writing the MANIFEST.
+  // and installs the result. Releases *lock while writing the MANIFEST; calls
+  // from several threads are serialised.
   Status LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* lock);
 
   // Loads the last persisted state (CURRENT -> MANIFEST).
@@ -109,9 +117,13 @@ class VersionSet {
   SequenceNumber LastSequence() const { return last_sequence_.load(std::memory_order_acquire); }
   void SetLastSequence(SequenceNumber s) { last_sequence_.store(s, std::memory_order_release); }
 
-  // The compaction most needed now, or nullptr.
+  // The compaction most needed now whose inputs no running compaction holds,
+  // or nullptr. Marks its input files as being compacted; the caller calls
+  // ReleaseInputs() when done.
   std::unique_ptr<Compaction> PickCompaction();
-  // A compaction of the files in level overlapping [begin, end], or nullptr if none.
+  void ReleaseInputs(Compaction* c);
+  // A compaction of the files in level overlapping [begin, end], or nullptr if
+  // none. REQUIRES: no other compaction is running. Marks inputs like PickCompaction.
   std::unique_ptr<Compaction> CompactRange(int level, const InternalKey* begin,
                                            const InternalKey* end);
   // An iterator over the compaction's inputs, in internal-key order.
@@ -120,7 +132,6 @@ class VersionSet {
 
   // Numbers of every table file named by a live version.
   void AddLiveFiles(std::set<uint64_t>* live);
-  uint64_t MaxBytesForLevel(int level) const;
 
   const InternalKeyComparator* icmp() const { return icmp_; }
   TableCache* table_cache() const { return table_cache_; }
@@ -131,7 +142,11 @@ class VersionSet {
   friend class Version;
   friend class Compaction;
 
+  Status LogAndApplyLocked(VersionEdit* edit, std::unique_lock<std::mutex>* lock);
   void Finalize(Version* v) const;
+  std::unique_ptr<Compaction> PickCompactionAt(int level);
+  static bool AnyBeingCompacted(const FileList& files);
+  void MarkInputs(Compaction* c, bool value);
   Status WriteSnapshot(log::Writer* log);
   void AppendVersion(std::shared_ptr<Version> v);
   void SetupOtherInputs(Compaction* c);
@@ -150,6 +165,8 @@ class VersionSet {
   uint64_t log_number_ = 0;
   std::atomic<SequenceNumber> last_sequence_{0};
 
+  bool manifest_busy_ = false;  // a LogAndApply is writing the MANIFEST
+  std::condition_variable manifest_cv_;
   std::unique_ptr<WritableFile> descriptor_file_;
   std::unique_ptr<log::Writer> descriptor_log_;
   uint64_t descriptor_bytes_ = 0;
@@ -160,10 +177,12 @@ class VersionSet {
   std::array<std::string, kNumLevels> compact_pointer_;
 };
 
-// A compaction: the input files of level() and level()+1, merged into new files at level()+1.
+// A compaction: the input files of level() and output_level(), merged into new
+// files at output_level() (level() + 1, or the base level for L0).
 class Compaction {
  public:
   int level() const { return level_; }
+  int output_level() const { return output_level_; }
   VersionEdit* edit() { return &edit_; }
   const FileList& inputs(int which) const { return inputs_[which]; }
   int num_input_files(int which) const { return static_cast<int>(inputs_[which].size()); }
@@ -181,14 +200,16 @@ class Compaction {
 
  private:
   friend class VersionSet;
-  Compaction(const Options* options, int level);
+  Compaction(const Options* options, int level, int output_level);
 
   int level_;
+  int output_level_;
   uint64_t max_output_file_size_;
   std::shared_ptr<const Version> input_version_;
   VersionEdit edit_;
   FileList inputs_[2];
   FileList grandparents_;
+  InternalKey compact_pointer_;  // where the next compaction of level_ starts
   size_t grandparent_index_ = 0;
   bool seen_key_ = false;
   uint64_t overlapped_bytes_ = 0;

@@ -34,20 +34,33 @@ struct Options {
   Env* env = nullptr;
 
   // Bytes of writes buffered in a memtable before it is frozen and flushed.
-  size_t write_buffer_size = 4 * 1024 * 1024;
+  size_t write_buffer_size = 16 * 1024 * 1024;
+  // Memtables held in memory, the active one included. Frozen memtables wait for
+  // their flush; writes stop only when all of them are full.
+  int max_write_buffer_number = 3;
   // Target uncompressed size of an SST data block.
   size_t block_size = 4 * 1024;
   // Keys between restart points in a block (prefix-compression reset).
   int block_restart_interval = 16;
   // Target size of one SST file written by compaction.
-  uint64_t target_file_size = 2 * 1024 * 1024;
-  // Total bytes allowed in level 1; each deeper level is level_size_multiplier times larger.
-  uint64_t max_bytes_for_level_base = 10 * 1024 * 1024;
+  uint64_t target_file_size = 8 * 1024 * 1024;
+  // Size target of the first level below L0; each deeper level is
+  // level_size_multiplier times larger.
+  uint64_t max_bytes_for_level_base = 64 * 1024 * 1024;
   int level_size_multiplier = 10;
-  // L0 file counts: start compacting / slow each write by 1 ms / stop writes until compaction catches up.
+  // Size the levels from the last one up (its size / multiplier^k), so about
+  // 90% of the data sits in the last level and space amplification stays near
+  // 1.1; L0 then compacts straight into the first level that has a target.
+  bool dynamic_level_bytes = true;
+  // L0 file counts: start compacting / slow writes down to delayed_write_rate /
+  // stop writes until compaction catches up.
   int level0_compaction_trigger = 4;
-  int level0_slowdown_writes_trigger = 8;
-  int level0_stop_writes_trigger = 12;
+  int level0_slowdown_writes_trigger = 20;
+  int level0_stop_writes_trigger = 36;
+  // Write rate (bytes/s) allowed while L0 is at or past the slowdown trigger.
+  uint64_t delayed_write_rate = 16 * 1024 * 1024;
+  // Threads for flushes and compactions (0 = the number of cores, at least 2).
+  int max_background_jobs = 0;
   // SST files kept open (table cache capacity).
   int max_open_files = 1000;
 
