@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(g++ make python3 python3-venv python3-dev libxxhash-dev libgtest-dev libgmock-dev)
+APT_PACKAGES=(g++ make python3 python3-venv python3-dev libxxhash-dev libgtest-dev libgmock-dev
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -1,0 +1,36 @@
+#include "node/node_state.h"
+
+#include <utility>
+
+namespace kvstore::node {
+
+NodeState::NodeState(const NodeConfig& cfg, std::unique_ptr<DB> database)
+    : config(cfg),
+      db(std::move(database)),
+      write_pool("write", cfg.limits.write_threads, cfg.limits.max_queued_writes),
+      read_pool("read", cfg.limits.read_threads, cfg.limits.max_queued_reads),
+      auth(cfg.auth_token) {}
+
+grpc::Status NodeState::Admit(const grpc::CallbackServerContext* ctx) const {
+  if (shutting_down.load(std::memory_order_acquire)) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "node is shutting down");
+  }
+  return auth.Check(ctx);
+}
+
+uint64_t NodeState::LatestSequence() {
+  const Snapshot* snap = db->GetSnapshot();
+  uint64_t seq = snap->sequence();
+  db->ReleaseSnapshot(snap);
+  return seq;
+}
+
+grpc::ServerUnaryReactor* UnaryCall::Finish(const grpc::Status& status) const {
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  state_->metrics.Record(method_, status.error_code(), seconds);
+  if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) state_->metrics.RecordOverload();
+  reactor_->Finish(status);
+  return reactor_;
+}
+
+}  // namespace kvstore::node

@@ -1,0 +1,68 @@
+// NodeState: what the node's services share — the engine, the worker pools,
+// the key locks, auth, metrics and the shutting-down flag. Owned by Node,
+// borrowed by the services; it outlives every RPC (Node shuts the gRPC server
+// down, which waits for all calls to finish, before it stops the pools and
+// closes the engine).
+//
+// Thread safety: every member is safe for concurrent use.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
+
+#include "kvstore/db.h"
+#include "node/key_locks.h"
+#include "node/node_config.h"
+#include "node/node_metrics.h"
+#include "node/token_auth.h"
+#include "node/worker_pool.h"
+
+namespace kvstore::node {
+
+struct NodeState {
+  NodeState(const NodeConfig& cfg, std::unique_ptr<DB> database);
+
+  const NodeConfig config;
+  std::unique_ptr<DB> db;
+  WorkerPool write_pool;
+  WorkerPool read_pool;
+  KeyLocks key_locks;
+  TokenAuth auth;
+  NodeMetrics metrics;
+  std::atomic<bool> shutting_down{false};
+  std::atomic<uint64_t> open_scans{0};
+  const std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
+  std::string bound_address;  // set by Node::Start before serving
+
+  // Refuses a call early: UNAVAILABLE while shutting down, UNAUTHENTICATED on a bad token.
+  grpc::Status Admit(const grpc::CallbackServerContext* ctx) const;
+  // The engine's latest sequence number (what a header reports after a write).
+  uint64_t LatestSequence();
+};
+
+// One unary call in flight: remembers its start for the latency histogram and
+// finishes the reactor exactly once, recording the outcome. Copyable so a task
+// on a worker pool can carry it; Finish() must be called on exactly one copy,
+// and nothing may touch the request or response after it.
+class UnaryCall {
+ public:
+  UnaryCall(NodeState* state, Method method, grpc::ServerUnaryReactor* reactor)
+      : state_(state), method_(method), reactor_(reactor), start_(std::chrono::steady_clock::now()) {}
+
+  grpc::ServerUnaryReactor* Finish(const grpc::Status& status) const;
+  grpc::ServerUnaryReactor* reactor() const { return reactor_; }
+
+ private:
+  NodeState* state_;
+  Method method_;
+  grpc::ServerUnaryReactor* reactor_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace kvstore::node
