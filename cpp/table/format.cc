@@ -11,6 +11,7 @@
 
 #include "util/checksum.h"
 #include "util/coding.h"
+#include "util/compression.h"
 
 namespace kvstore {
 
@@ -36,9 +37,13 @@ Status DecodeBlockImpl(Slice raw, uint64_t offset, std::string* contents, std::s
       }
       return Status::OK();
     case CompressionType::kLZ4:
-    case CompressionType::kZstd:
-      return Status::Corruption("unsupported block compression type",
-                                std::to_string(static_cast<unsigned char>(data[size])));
+    case CompressionType::kZstd: {
+      Status s = UncompressBlock(static_cast<Compression>(data[size]), Slice(data, size), contents);
+      if (!s.ok()) {
+        return Status::Corruption(s.message(), "block at offset " + std::to_string(offset));
+      }
+      return Status::OK();
+    }
   }
   return Status::Corruption("unknown block compression type",
                             std::to_string(static_cast<unsigned char>(data[size])));

@@ -37,10 +37,13 @@ struct BlockHandle {
 };
 
 // How a block's contents are stored. Values are persisted: never renumber.
+// They equal those of kvstore::Compression (kvstore/options.h). A compressed
+// block's contents are varint32 uncompressed length | codec payload
+// (util/compression.h); handles and checksums cover the stored bytes.
 enum class CompressionType : unsigned char {
   kNone = 0,
-  kLZ4 = 1,   // reserved, not yet supported
-  kZstd = 2,  // reserved, not yet supported
+  kLZ4 = 1,
+  kZstd = 2,
 };
 
 // Bytes that follow every block: type byte + fixed32 checksum.
@@ -68,7 +71,8 @@ struct Footer {
 
 // Reads the block at handle from file, verifies its trailer checksum and
 // stores its (uncompressed) contents in *contents. Returns Corruption on a
-// short read, a checksum mismatch or an unknown compression type; IOError
+// short read, a checksum mismatch, an unknown compression type or a payload
+// that does not decompress to its recorded length; IOError
 // (from the file) if the read itself fails. Never trusts handle beyond
 // bounds checks: callers that know the file size should reject handles that
 // do not fit in the file before calling (see Table).

@@ -2,6 +2,8 @@
 
 #include <cassert>
 
+#include "util/compression.h"
+
 namespace kvstore {
 
 TableBuilder::TableBuilder(const TableOptions& options, WritableFile* file)
@@ -59,7 +61,17 @@ void TableBuilder::AddPendingIndexEntry(const Slice* next_key) {
 
 void TableBuilder::FlushDataBlock() {
   if (data_block_.empty() || !status_.ok()) return;
-  WriteBlock(&data_block_, &pending_handle_);
+  Slice raw = data_block_.Finish();
+  compressed_.clear();
+  if (options_.compression != Compression::kNone &&
+      CompressBlock(options_.compression, raw, options_.zstd_level, &compressed_) &&
+      CompressionIsWorthIt(raw.size(), compressed_.size())) {
+    WriteRawBlock(compressed_, static_cast<CompressionType>(options_.compression),
+                  &pending_handle_);
+  } else {
+    WriteRawBlock(raw, CompressionType::kNone, &pending_handle_);
+  }
+  data_block_.Reset();
   if (status_.ok()) pending_index_entry_ = true;
 }
 

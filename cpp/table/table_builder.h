@@ -12,6 +12,9 @@
 //   filter block = uint8 key kind (0 whole keys, 1 user keys of internal keys)
 //                  | bloom filter (util/bloom.h)
 //
+// Data blocks are compressed with options.compression when that saves at
+// least 1/8 of the block; otherwise (and for every other block) stored raw.
+//
 // Not thread-safe. The file is not owned: after Finish() the caller Syncs
 // and Closes it. The caller must call Finish() or Abandon() before
 // destroying a builder that received entries.
@@ -86,6 +89,7 @@ class TableBuilder {
   bool pending_index_entry_ = false;
   BlockHandle pending_handle_;
   std::string scratch_;
+  std::string compressed_;  // reused buffer for compressed data blocks
   std::unique_ptr<BloomFilterBuilder> filter_;  // null: no filter
 };
 

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 
+#include "kvstore/options.h"
 #include "util/cache.h"
 #include "util/comparator.h"
 
@@ -20,6 +21,14 @@ struct TableOptions {
   size_t block_size = 4096;
   // Keys between restart points in data blocks (the index block uses 1).
   int block_restart_interval = 16;
+
+  // Writing: codec for data blocks (index, metaindex and filter blocks are
+  // stored raw). A block that does not shrink by at least 1/8 is stored raw.
+  // The DB passes Options::compression, or Options::bottommost_compression
+  // for tables written to the bottommost level. Reading handles every codec.
+  Compression compression = Compression::kNone;
+  // zstd level (clamped to zstd's range) when compression is kZstd.
+  int zstd_level = 3;
 
   // Writing: bits per key of the table's bloom filter (0 = write no filter;
   // the DB passes Options::bloom_bits_per_key, default 10, together with
