@@ -1,14 +1,12 @@
-"""Runs a kvstore node in its own process for the client tests.
-
-The node is `python -m kvstore serve` when the installed package has that command, else
-the test double tests/fake_node.py (same flags). KVSTORE_TEST_NODE=real|fake forces one.
+"""Runs a kvstore node (`python -m kvstore serve`, the C++ node) in its own process for
+the client tests, on a free 127.0.0.1 port. The test process loads grpcio (the client),
+the node process the C++ gRPC library: the two never share a process.
 Every node started is stopped by its fixture (SIGTERM, then SIGKILL if it lingers).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import socket
 import subprocess
@@ -19,7 +17,6 @@ from pathlib import Path
 
 import grpc
 
-TESTS = Path(__file__).resolve().parent
 START_TIMEOUT = 30.0
 
 
@@ -29,21 +26,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def node_kind() -> str:
-    forced = os.environ.get("KVSTORE_TEST_NODE")
-    if forced in ("real", "fake"):
-        return forced
-    from kvstore import cli
-
-    return "real" if "serve" in cli.main.commands else "fake"
-
-
 def node_command(data_dir: Path, listen: str, extra: Sequence[str] = ()) -> list[str]:
-    if node_kind() == "real":
-        head = [sys.executable, "-m", "kvstore", "serve"]
-    else:
-        head = [sys.executable, str(TESTS / "fake_node.py")]
-    return [*head, "--data-dir", str(data_dir), "--listen", listen, *extra]
+    return [
+        sys.executable, "-m", "kvstore", "serve",
+        "--data-dir", str(data_dir), "--listen", listen, *extra,
+    ]  # fmt: skip
 
 
 class Node:
