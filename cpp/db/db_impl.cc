@@ -77,12 +77,21 @@ TableOptions MakeTableOptions(const Options& options, const Comparator* cmp) {
 
 }  // namespace
 
+// A commit group whose writers insert their own batches into the memtable.
+struct DBImpl::InsertGroup {
+  Writer* leader = nullptr;
+  int pending = 0;  // members still inserting
+  Status status;    // the first insert failure
+};
+
 struct DBImpl::Writer {
   WriteBatch* batch;  // nullptr: a request to flush the memtable
   bool sync;
   bool done = false;
   Status status;
   std::condition_variable cv;
+  InsertGroup* group = nullptr;  // set when this member must insert its batch itself
+  SequenceNumber sequence = 0;   // the sequence of its first record, then
 };
 
 struct DBImpl::ManualCompaction {
@@ -363,7 +372,20 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
   std::unique_lock<std::mutex> lock(mutex_);
   stats_.writes++;
   writers_.push_back(&w);
-  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
+  while (!w.done && w.group == nullptr && &w != writers_.front()) w.cv.wait(lock);
+  if (w.group != nullptr) {
+    // A member of a group whose writers insert their own batches in parallel:
+    // the leader has written the WAL and assigned this batch its sequence.
+    InsertGroup* group = w.group;
+    MemTable* mem = mem_.get();
+    lock.unlock();
+    Status s = WriteBatchInternal::InsertIntoConcurrently(w.batch, w.sequence, mem);
+    lock.lock();
+    if (!s.ok() && group->status.ok()) group->status = s;
+    if (--group->pending == 0) group->leader->cv.notify_one();
+    while (!w.done) w.cv.wait(lock);
+    return w.status;
+  }
   if (w.done) return w.status;
 
   // This thread leads a commit group.
@@ -375,30 +397,52 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
     if (versions_->current()->NumFiles(0) >= options_.level0_slowdown_writes_trigger) {
       DelayWrite(WriteBatchInternal::ByteSize(group), &lock);
     }
-    WriteBatchInternal::SetSequence(group, last_sequence + 1);
+    const SequenceNumber first_sequence = last_sequence + 1;
+    WriteBatchInternal::SetSequence(group, first_sequence);
     last_sequence += WriteBatchInternal::Count(group);
-    bool sync = w.sync;
+    const bool sync = w.sync;
+    const bool parallel = options_.concurrent_memtable_writes && last_writer != &w;
     Slice contents = WriteBatchInternal::Contents(group);
     stats_.write_groups++;
     stats_.wal_bytes_written += contents.size();
     log_bytes_ += contents.size();
 
-    // Only the leader touches the WAL and inserts into mem_: unlock for the I/O.
+    // Only the leader touches the WAL: unlock for the I/O.
     lock.unlock();
     status = log_->AddRecord(contents);
-    bool sync_error = false;
-    if (status.ok()) {
-      status = sync ? logfile_->Sync() : logfile_->Flush();
-      sync_error = !status.ok();
-    }
-    if (status.ok()) status = WriteBatchInternal::InsertInto(group, mem_.get());
+    if (status.ok()) status = sync ? logfile_->Sync() : logfile_->Flush();
+    const bool wal_error = !status.ok();
+    if (status.ok() && !parallel) status = WriteBatchInternal::InsertInto(group, mem_.get());
     lock.lock();
     if (sync) stats_.wal_syncs++;
-    if (sync_error) {
-      // The WAL's state is unknown: stop accepting writes.
+    if (wal_error) {
+      // The WAL may end in a partial or unsynced record: stop accepting writes.
       RecordBackgroundError(status);
     }
+    if (status.ok() && parallel) {
+      // Every writer inserts its own batch into the memtable, all at once.
+      InsertGroup insert_group;
+      insert_group.leader = &w;
+      SequenceNumber seq = first_sequence;
+      for (Writer* member : writers_) {
+        member->sequence = seq;
+        seq += WriteBatchInternal::Count(member->batch);
+        if (member != &w) {
+          member->group = &insert_group;
+          insert_group.pending++;
+          member->cv.notify_one();
+        }
+        if (member == last_writer) break;
+      }
+      MemTable* mem = mem_.get();
+      lock.unlock();
+      Status s = WriteBatchInternal::InsertIntoConcurrently(w.batch, w.sequence, mem);
+      lock.lock();
+      while (insert_group.pending > 0) w.cv.wait(lock);
+      status = s.ok() ? insert_group.status : s;
+    }
     if (group == &tmp_batch_) tmp_batch_.Clear();
+    // Readers see the group only now, after every insert of it is done.
     if (status.ok()) versions_->SetLastSequence(last_sequence);
   }
 

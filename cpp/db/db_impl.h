@@ -56,6 +56,7 @@ class DBImpl final : public DB {
  private:
   friend class DB;
   struct Writer;
+  struct InsertGroup;
   struct ManualCompaction;
   class SnapshotImpl;
 

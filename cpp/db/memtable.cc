@@ -59,11 +59,20 @@ std::unique_ptr<Iterator> MemTable::NewIterator() const {
 }
 
 void MemTable::Add(SequenceNumber seq, ValueType type, Slice user_key, Slice value) {
+  AddImpl(seq, type, user_key, value, /*concurrent=*/false);
+}
+
+void MemTable::AddConcurrently(SequenceNumber seq, ValueType type, Slice user_key, Slice value) {
+  AddImpl(seq, type, user_key, value, /*concurrent=*/true);
+}
+
+void MemTable::AddImpl(SequenceNumber seq, ValueType type, Slice user_key, Slice value,
+                       bool concurrent) {
   size_t key_size = user_key.size();
   size_t internal_key_size = key_size + 8;
   size_t encoded_len = VarintLength(internal_key_size) + internal_key_size +
                        VarintLength(value.size()) + value.size();
-  char* buf = arena_.Allocate(encoded_len);
+  char* buf = concurrent ? arena_.AllocateLocked(encoded_len) : arena_.Allocate(encoded_len);
   char* p = EncodeVarint32(buf, static_cast<uint32_t>(internal_key_size));
   if (key_size > 0) std::memcpy(p, user_key.data(), key_size);  // data() may be null when empty
   p += key_size;
@@ -71,7 +80,11 @@ void MemTable::Add(SequenceNumber seq, ValueType type, Slice user_key, Slice val
   p += 8;
   p = EncodeVarint32(p, static_cast<uint32_t>(value.size()));
   if (!value.empty()) std::memcpy(p, value.data(), value.size());
-  table_.Insert(buf);
+  if (concurrent) {
+    table_.InsertConcurrently(buf);
+  } else {
+    table_.Insert(buf);
+  }
 }
 
 bool MemTable::Get(const LookupKey& key, std::string* value, Status* s) const {

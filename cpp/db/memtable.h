@@ -2,7 +2,8 @@
 // the WAL) until the table is frozen and flushed to a level-0 SST.
 //
 // Contract:
-//   * Add() needs external synchronisation: one writer at a time.
+//   * Add() needs external synchronisation: one writer at a time;
+//     AddConcurrently() may run on many threads at once (not overlapping Add).
 //   * Get(), NewIterator() and iterator use need none and may run
 //     concurrently with the writer (the skiplist is lock-free for readers).
 //   * ApproximateMemoryUsage() may be called from any thread.
@@ -44,6 +45,9 @@ class MemTable {
 
   // One writer at a time. A (user_key, seq) pair must not be added twice.
   void Add(SequenceNumber seq, ValueType type, Slice user_key, Slice value);
+  // Like Add, but any number of threads may call it at once (never overlapping
+  // with Add). Used when a commit group's writers insert their own batches.
+  void AddConcurrently(SequenceNumber seq, ValueType type, Slice user_key, Slice value);
 
   // Looks up the newest entry for key.user_key() with sequence <= the lookup's
   // sequence. Returns false if there is none. Otherwise returns true and:
@@ -57,6 +61,7 @@ class MemTable {
     int operator()(const char* a, const char* b) const;
   };
   using Table = SkipList<const char*, KeyComparator>;
+  void AddImpl(SequenceNumber seq, ValueType type, Slice user_key, Slice value, bool concurrent);
   class MemTableIterator;
 
   KeyComparator comparator_;

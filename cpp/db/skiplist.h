@@ -1,7 +1,9 @@
 // SkipList: the sorted in-memory index under a memtable.
 //
 // Contract:
-//   * Writes (Insert) need external synchronisation: one writer at a time.
+//   * Insert needs external synchronisation: one writer at a time.
+//     InsertConcurrently may be called by many threads at once (each link is
+//     published with a compare-and-swap); the two forms must not overlap.
 //   * Reads (Contains, Iterator) need none. Any number of readers may run
 //     concurrently with the one writer, lock-free. A reader sees every insert
 //     that completed before the read started, and possibly some that ran
@@ -44,6 +46,8 @@ class SkipList {
 
   // REQUIRES: no key equal to key is in the list; external synchronisation.
   void Insert(const Key& key);
+  // REQUIRES: no key equal to key is in the list, and no concurrent Insert.
+  void InsertConcurrently(const Key& key);
   bool Contains(const Key& key) const;
 
   // A position in the list. Movement is lock-free; see the contract above.
@@ -85,8 +89,9 @@ class SkipList {
   static constexpr uint32_t kBranching = 4;
 
   int MaxHeight() const { return max_height_.load(std::memory_order_relaxed); }
-  Node* NewNode(const Key& key, int height);
+  Node* NewNode(const Key& key, int height, bool locked = false);
   int RandomHeight();
+  static int RandomHeightConcurrent();
   bool Equal(const Key& a, const Key& b) const { return compare_(a, b) == 0; }
   // True if n holds a key that sorts before key (nullptr is +infinity).
   bool KeyIsAfterNode(const Key& key, Node* n) const {
@@ -120,6 +125,10 @@ struct alignas(std::atomic<void*>) SkipList<Key, Comparator>::Node {
   void SetNext(int n, Node* x) { links()[n].store(x, std::memory_order_release); }
   Node* NoBarrierNext(int n) { return links()[n].load(std::memory_order_relaxed); }
   void NoBarrierSetNext(int n, Node* x) { links()[n].store(x, std::memory_order_relaxed); }
+  bool CasNext(int n, Node* expected, Node* x) {
+    return links()[n].compare_exchange_strong(expected, x, std::memory_order_release,
+                                              std::memory_order_relaxed);
+  }
 
   std::atomic<Node*>* links() {
     return std::launder(reinterpret_cast<std::atomic<Node*>*>(reinterpret_cast<char*>(this) + sizeof(Node)));
@@ -136,8 +145,10 @@ SkipList<Key, Comparator>::SkipList(Comparator cmp, Arena* arena)
 
 template <typename Key, class Comparator>
 typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::NewNode(const Key& key,
-                                                                              int height) {
-  char* mem = arena_->AllocateAligned(sizeof(Node) + sizeof(std::atomic<Node*>) * height);
+                                                                              int height,
+                                                                              bool locked) {
+  const size_t bytes = sizeof(Node) + sizeof(std::atomic<Node*>) * height;
+  char* mem = locked ? arena_->AllocateAlignedLocked(bytes) : arena_->AllocateAligned(bytes);
   Node* n = new (mem) Node(key);
   std::atomic<Node*>* links = reinterpret_cast<std::atomic<Node*>*>(mem + sizeof(Node));
   for (int i = 0; i < height; i++) new (&links[i]) std::atomic<Node*>(nullptr);
@@ -226,6 +237,51 @@ void SkipList<Key, Comparator>::Insert(const Key& key) {
     // into prev[i] publishes it (and everything written before) to readers.
     x->NoBarrierSetNext(i, prev[i]->NoBarrierNext(i));
     prev[i]->SetNext(i, x);
+  }
+}
+
+template <typename Key, class Comparator>
+int SkipList<Key, Comparator>::RandomHeightConcurrent() {
+  thread_local uint32_t rnd = 0x9e3779b9u ^ static_cast<uint32_t>(
+      reinterpret_cast<uintptr_t>(&rnd) >> 4);
+  int height = 1;
+  while (height < kMaxHeight) {
+    rnd ^= rnd << 13;
+    rnd ^= rnd >> 17;
+    rnd ^= rnd << 5;
+    if (rnd % kBranching != 0) break;
+    height++;
+  }
+  return height;
+}
+
+template <typename Key, class Comparator>
+void SkipList<Key, Comparator>::InsertConcurrently(const Key& key) {
+  const int height = RandomHeightConcurrent();
+  int max_height = MaxHeight();
+  while (height > max_height &&
+         !max_height_.compare_exchange_weak(max_height, height, std::memory_order_relaxed)) {
+  }
+  Node* prev[kMaxHeight];
+  // Levels above the height seen by the search start from head_.
+  for (int i = 0; i < kMaxHeight; i++) prev[i] = head_;
+  FindGreaterOrEqual(key, prev);
+  Node* x = NewNode(key, height, /*locked=*/true);
+  // Link bottom-up, so a node reachable at level i is already in every lower
+  // level. If another writer linked a node between prev[i] and its successor
+  // meanwhile, the CAS fails: walk forward from prev[i] (nodes never go away)
+  // and try again.
+  for (int i = 0; i < height; i++) {
+    while (true) {
+      Node* next = prev[i]->Next(i);
+      while (KeyIsAfterNode(key, next)) {
+        prev[i] = next;
+        next = prev[i]->Next(i);
+      }
+      assert(next == nullptr || !Equal(key, next->key));
+      x->NoBarrierSetNext(i, next);
+      if (prev[i]->CasNext(i, next, x)) break;
+    }
   }
 }
 

@@ -87,19 +87,34 @@ namespace {
 
 class MemTableInserter final : public WriteBatch::Handler {
  public:
-  MemTableInserter(SequenceNumber seq, MemTable* mem) : seq_(seq), mem_(mem) {}
-  void Put(Slice key, Slice value) override { mem_->Add(seq_++, kTypeValue, key, value); }
-  void Delete(Slice key) override { mem_->Add(seq_++, kTypeDeletion, key, Slice()); }
+  MemTableInserter(SequenceNumber seq, MemTable* mem, bool concurrent)
+      : seq_(seq), mem_(mem), concurrent_(concurrent) {}
+  void Put(Slice key, Slice value) override { Add(kTypeValue, key, value); }
+  void Delete(Slice key) override { Add(kTypeDeletion, key, Slice()); }
 
  private:
+  void Add(ValueType type, Slice key, Slice value) {
+    if (concurrent_) {
+      mem_->AddConcurrently(seq_++, type, key, value);
+    } else {
+      mem_->Add(seq_++, type, key, value);
+    }
+  }
   SequenceNumber seq_;
   MemTable* mem_;
+  bool concurrent_;
 };
 
 }  // namespace
 
 Status WriteBatchInternal::InsertInto(const WriteBatch* b, MemTable* mem) {
-  MemTableInserter inserter(Sequence(b), mem);
+  MemTableInserter inserter(Sequence(b), mem, /*concurrent=*/false);
+  return b->Iterate(&inserter);
+}
+
+Status WriteBatchInternal::InsertIntoConcurrently(const WriteBatch* b, SequenceNumber seq,
+                                                  MemTable* mem) {
+  MemTableInserter inserter(seq, mem, /*concurrent=*/true);
   return b->Iterate(&inserter);
 }
 

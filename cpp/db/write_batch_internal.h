@@ -24,6 +24,8 @@ class WriteBatchInternal {
   static Status SetContents(WriteBatch* b, Slice contents);
   // Applies the batch to mem with consecutive sequence numbers from Sequence(b).
   static Status InsertInto(const WriteBatch* b, MemTable* mem);
+  // The same with MemTable::AddConcurrently, at sequence numbers from seq.
+  static Status InsertIntoConcurrently(const WriteBatch* b, SequenceNumber seq, MemTable* mem);
   static void Append(WriteBatch* dst, const WriteBatch* src);
 };
 

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace kvstore {
@@ -24,6 +25,17 @@ class Arena {
   // Like Allocate, aligned for any fundamental type (alignof(std::max_align_t)).
   char* AllocateAligned(size_t bytes);
 
+  // The same, safe to call from several threads at once. Must not overlap with
+  // calls of the unlocked forms (sequential mixing is fine).
+  char* AllocateLocked(size_t bytes) {
+    std::lock_guard<std::mutex> l(mu_);
+    return Allocate(bytes);
+  }
+  char* AllocateAlignedLocked(size_t bytes) {
+    std::lock_guard<std::mutex> l(mu_);
+    return AllocateAligned(bytes);
+  }
+
   // Bytes reserved from the system so far, including bookkeeping.
   size_t MemoryUsage() const { return memory_usage_.load(std::memory_order_relaxed); }
 
@@ -37,6 +49,7 @@ class Arena {
   size_t alloc_remaining_ = 0;     // free bytes left in the current block
   std::vector<std::unique_ptr<char[]>> blocks_;
   std::atomic<size_t> memory_usage_{0};
+  std::mutex mu_;  // serialises the *Locked forms
 };
 
 inline char* Arena::Allocate(size_t bytes) {

@@ -61,6 +61,10 @@ struct Options {
   uint64_t delayed_write_rate = 16 * 1024 * 1024;
   // Threads for flushes and compactions (0 = the number of cores, at least 2).
   int max_background_jobs = 0;
+  // Writers of one commit group insert their own batches into the memtable in
+  // parallel (after the group's single WAL write) instead of the leader
+  // inserting the whole group.
+  bool concurrent_memtable_writes = true;
   // SST files kept open (table cache capacity).
   int max_open_files = 1000;
 
