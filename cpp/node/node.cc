@@ -108,6 +108,8 @@ Status Node::Start(int* port) {
   builder.RegisterService(admin_.get());
   builder.SetMaxReceiveMessageSize(state_->config.limits.max_receive_message_bytes);
   builder.SetMaxSendMessageSize(-1);
+  // A second node on the same port must fail, not silently share the traffic.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || selected == 0) {
     server_.reset();
