@@ -21,7 +21,15 @@ from kvstore._core import raft as _raft
 RaftError = _raft.RaftError
 EVENT_KINDS: dict[str, int] = dict(_raft.SIM_EVENT_KINDS)
 
-__all__ = ["EVENT_KINDS", "Event", "RaftError", "SeedResult", "replay_command", "run_seed", "run_seeds"]
+__all__ = [
+    "EVENT_KINDS",
+    "Event",
+    "RaftError",
+    "SeedResult",
+    "replay_command",
+    "run_seed",
+    "run_seeds",
+]
 
 
 @dataclasses.dataclass(frozen=True)

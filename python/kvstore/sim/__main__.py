@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=300, help="number of seeds to run (default 300)")
     p.add_argument("--first-seed", type=int, default=1, help="first seed (default 1)")
     p.add_argument("--nodes", type=int, choices=(3, 5), default=3, help="initial voters")
-    p.add_argument("--steps", type=int, default=1500, help="ticks of faults per seed (default 1500)")
+    p.add_argument(
+        "--steps", type=int, default=1500, help="ticks of faults per seed (default 1500)"
+    )
     p.add_argument(
         "--jobs", type=int, default=min(2, os.cpu_count() or 1), help="parallel seeds (threads)"
     )
