@@ -85,21 +85,54 @@ def demo(path: Path, count: int) -> None:
 
 @main.command()
 @click.option("--data-dir", default=None, help="database directory  [default: ./kvstore-data]")
-@click.option("--listen", default=None, help="gRPC address HOST:PORT (port 0 = any free port)  [default: 127.0.0.1:7379]")
+@click.option(
+    "--listen",
+    default=None,
+    help="gRPC address HOST:PORT (port 0 = any free port)  [default: 127.0.0.1:7379]",
+)
 @click.option("--metrics-listen", default=None, help="serve Prometheus /metrics on HOST:PORT")
-@click.option("--config", "config_file", default=None, type=click.Path(dir_okay=False),
-              help="TOML file with the same settings (flags and KVSTORE_* variables win)")
+@click.option(
+    "--config",
+    "config_file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="TOML file with the same settings (flags and KVSTORE_* variables win)",
+)
 @click.option("--node-id", default=None, type=int, help="this node's id (positive)  [default: 1]")
-@click.option("--tls-cert", default=None, type=click.Path(dir_okay=False), help="server certificate chain (PEM)")
-@click.option("--tls-key", default=None, type=click.Path(dir_okay=False), help="server private key (PEM)")
-@click.option("--tls-client-ca", default=None, type=click.Path(dir_okay=False),
-              help="CA (PEM) that signs client certificates; makes client certificates mandatory (mTLS)")
-@click.option("--auth-token-file", default=None, type=click.Path(dir_okay=False),
-              help="file holding the bearer token every KV/Admin call must present")
-@click.option("--log-format", default=None, type=click.Choice(["text", "json"]), help="log line format  [default: text]")
+@click.option(
+    "--tls-cert",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="server certificate chain (PEM)",
+)
+@click.option(
+    "--tls-key", default=None, type=click.Path(dir_okay=False), help="server private key (PEM)"
+)
+@click.option(
+    "--tls-client-ca",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="CA (PEM) that signs client certificates; makes client certificates mandatory (mTLS)",
+)
+@click.option(
+    "--auth-token-file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="file holding the bearer token every KV/Admin call must present",
+)
+@click.option(
+    "--log-format",
+    default=None,
+    type=click.Choice(["text", "json"]),
+    help="log line format  [default: text]",
+)
 @click.option("--log-level", default=None, type=click.Choice(["debug", "info", "warning", "error"]))
-@click.option("--shutdown-grace", default=None, type=float,
-              help="seconds in-flight calls get to finish on SIGTERM/SIGINT  [default: 10]")
+@click.option(
+    "--shutdown-grace",
+    default=None,
+    type=float,
+    help="seconds in-flight calls get to finish on SIGTERM/SIGINT  [default: 10]",
+)
 def serve(config_file: str | None, **flags: object) -> None:
     """Run a storage node: the gRPC KV and Admin API over a local database.
 

@@ -37,8 +37,8 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 __all__ = [
-    "ConfigError",
     "LIMIT_NAMES",
+    "ConfigError",
     "ServeConfig",
     "load_config",
     "run",
@@ -86,7 +86,9 @@ class ServeConfig:
     limits: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
-_SCALARS = {f.name: f for f in dataclasses.fields(ServeConfig) if f.name not in ("engine", "limits")}
+_SCALARS = {
+    f.name: f for f in dataclasses.fields(ServeConfig) if f.name not in ("engine", "limits")
+}
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -104,7 +106,9 @@ def _coerce(name: str, value: Any) -> Any:
         try:
             g = float(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"shutdown_grace must be a number of seconds, got {value!r}") from None
+            raise ConfigError(
+                f"shutdown_grace must be a number of seconds, got {value!r}"
+            ) from None
         if g < 0:
             raise ConfigError("shutdown_grace must not be negative")
         return g
@@ -160,9 +164,9 @@ def load_config(
             setattr(cfg, name, _coerce(name, text))
     for var, text in env.items():
         if var.startswith("KVSTORE_ENGINE_"):
-            cfg.engine[var[len("KVSTORE_ENGINE_"):].lower()] = _env_int(text, var)
+            cfg.engine[var[len("KVSTORE_ENGINE_") :].lower()] = _env_int(text, var)
         elif var.startswith("KVSTORE_LIMIT_"):
-            cfg.limits[var[len("KVSTORE_LIMIT_"):].lower()] = _env_int(text, var)
+            cfg.limits[var[len("KVSTORE_LIMIT_") :].lower()] = _env_int(text, var)
     for name, value in (overrides or {}).items():
         if value is not None:
             setattr(cfg, name, _coerce(name, value))
@@ -195,7 +199,10 @@ class _Formatter(logging.Formatter):
             obj.update(fields)
             return json.dumps(obj, default=str)
         parts = [ts, record.levelname.lower(), record.getMessage()]
-        parts += [f"{k}={json.dumps(v) if isinstance(v, str) and ' ' in v else v}" for k, v in fields.items()]
+        parts += [
+            f"{k}={json.dumps(v) if isinstance(v, str) and ' ' in v else v}"
+            for k, v in fields.items()
+        ]
         return " ".join(parts)
 
 
@@ -232,11 +239,13 @@ class NodeCollector:
 
         m = self._node.metrics()
         requests = CounterMetricFamily(
-            "kvstore_node_requests", "gRPC requests handled, by method and status code",
+            "kvstore_node_requests",
+            "gRPC requests handled, by method and status code",
             labels=["method", "code"],
         )
         latency = HistogramMetricFamily(
-            "kvstore_node_request_duration_seconds", "Request latency by method",
+            "kvstore_node_request_duration_seconds",
+            "Request latency by method",
             labels=["method"],
         )
         bounds = m["latency_bucket_bounds"]
@@ -251,10 +260,13 @@ class NodeCollector:
         yield requests
         yield latency
         yield CounterMetricFamily(
-            "kvstore_node_rejected_overload", "Requests refused with RESOURCE_EXHAUSTED",
+            "kvstore_node_rejected_overload",
+            "Requests refused with RESOURCE_EXHAUSTED",
             value=m["rejected_overload"],
         )
-        yield GaugeMetricFamily("kvstore_node_open_scans", "Scans in progress", value=m["open_scans"])
+        yield GaugeMetricFamily(
+            "kvstore_node_open_scans", "Scans in progress", value=m["open_scans"]
+        )
         queued = GaugeMetricFamily(
             "kvstore_node_queued_requests", "Requests waiting for a worker", labels=["pool"]
         )
@@ -271,8 +283,12 @@ class NodeCollector:
                 yield GaugeMetricFamily(f"kvstore_engine_{name}", f"engine {name}", value=value)
             else:
                 yield CounterMetricFamily(f"kvstore_engine_{name}", f"engine {name}", value=value)
-        files = GaugeMetricFamily("kvstore_engine_level_files", "SST files per level", labels=["level"])
-        size = GaugeMetricFamily("kvstore_engine_level_bytes", "SST bytes per level", labels=["level"])
+        files = GaugeMetricFamily(
+            "kvstore_engine_level_files", "SST files per level", labels=["level"]
+        )
+        size = GaugeMetricFamily(
+            "kvstore_engine_level_bytes", "SST bytes per level", labels=["level"]
+        )
         for i, level in enumerate(stats.get("levels", [])):
             files.add_metric([str(i)], level["files"])
             size.add_metric([str(i)], level["bytes"])
@@ -371,8 +387,11 @@ def run(cfg: ServeConfig) -> int:
         while not stop.is_set():
             if node.wait(0.25):
                 break
-        _event("node.stopping", signal=received[0] if received else None,
-               grace_seconds=cfg.shutdown_grace)
+        _event(
+            "node.stopping",
+            signal=received[0] if received else None,
+            grace_seconds=cfg.shutdown_grace,
+        )
         started = time.monotonic()
         node.stop(cfg.shutdown_grace)
         _event("node.stopped", seconds=round(time.monotonic() - started, 3))
