@@ -346,6 +346,24 @@ TEST(RaftMembershipTest, AddLearnerThenPromote) {
   EXPECT_EQ(c.node(4).conf_state(), Voters({1, 2, 3, 4}));
 }
 
+// Regression: the initial configuration once lived only in the bootstrap
+// snapshot's metadata, so a server added later replayed the log from an empty
+// configuration and believed the group had no voters.
+TEST(RaftMembershipTest, NewServerLearnsBootstrapConfiguration) {
+  Cluster c(3);
+  c.Elect(1);
+  c.TickAll(1);
+  ASSERT_TRUE(c.node(1).ProposeConfChange({ConfChangeType::kAddLearner, 4, ""}).ok());
+  c.AddNode(4, std::make_unique<MemoryStorage>());
+  c.Stabilize();
+  c.TickAll(2);
+  ConfState want = Voters({1, 2, 3});
+  want.learners = {4};
+  EXPECT_EQ(c.node(4).conf_state(), want);
+  EXPECT_EQ(c.node(4).ConfStateAt(3), Voters({1, 2, 3}));
+  EXPECT_EQ(c.node(4).ConfStateAt(1), Voters({1}));
+}
+
 TEST(RaftMembershipTest, OneChangeAtATimeAndOnlyAfterATermCommit) {
   Cluster c(3);
   // Elected, but no acknowledgement arrives: the term's no-op is uncommitted.
