@@ -101,3 +101,11 @@ def test_toml_env_and_metrics_end_to_end(tmp_path: Path) -> None:
             assert "event" in json.loads(line)
     finally:
         assert proc.stop() == 0
+
+
+def test_cli_and_package_do_not_load_the_node_extension() -> None:
+    code = "import sys, kvstore, kvstore.cli; print('kvstore._node' in sys.modules)"
+    r = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=60
+    )
+    assert r.stdout.strip() == "False"
