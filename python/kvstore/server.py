@@ -381,7 +381,17 @@ def run(cfg: ServeConfig) -> int:
             open_seconds=round(time.monotonic() - started, 3),
         )
         if cfg.metrics_listen:
-            metrics_server, mport = start_metrics_server(node, cfg.metrics_listen)
+            try:
+                metrics_server, mport = start_metrics_server(node, cfg.metrics_listen)
+            except OSError as e:
+                _event(
+                    "metrics.start_failed",
+                    logging.ERROR,
+                    address=cfg.metrics_listen,
+                    error=e.strerror or str(e),
+                )
+                node.stop(0)
+                return 1
             host, _ = _split_host_port(cfg.metrics_listen)
             _event("metrics.listening", address=f"{host}:{mport}", path="/metrics")
         while not stop.is_set():
