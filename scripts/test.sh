@@ -25,6 +25,10 @@ $CMAKE --build build/asan -j "$JOBS"
 echo "== ruff"
 .venv/bin/ruff check python tests bench
 
+echo "== Raft simulator: 300 seeds on 3 nodes and 300 on 5, every fault kind"
+.venv/bin/python -m kvstore.sim --seeds 300 --nodes 3 --steps 3000
+.venv/bin/python -m kvstore.sim --seeds 300 --nodes 5 --steps 3000
+
 echo "== Python tests"
 # Run from tests/ so that `import kvstore` finds the installed package, not ./python.
 .venv/bin/python -m pytest -q tests
