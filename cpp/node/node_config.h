@@ -37,6 +37,10 @@ struct NodeLimits {
   // RESOURCE_EXHAUSTED at once instead of buffering without bound.
   size_t max_queued_writes = 4096;
   size_t max_queued_reads = 4096;
+  // Key+value bytes of the writes queued or running at once. Past it, new writes
+  // get RESOURCE_EXHAUSTED (a single write is always admitted when none is in
+  // flight), so queued requests never hold more than about this much memory.
+  size_t max_inflight_write_bytes = 512 * 1024 * 1024;
 };
 
 struct NodeConfig {

@@ -18,6 +18,15 @@ grpc::Status NodeState::Admit(const grpc::CallbackServerContext* ctx) const {
   return auth.Check(ctx);
 }
 
+bool NodeState::TryReserveWriteBytes(size_t n) {
+  size_t before = inflight_write_bytes.fetch_add(n, std::memory_order_acq_rel);
+  if (before != 0 && before + n > config.limits.max_inflight_write_bytes) {
+    inflight_write_bytes.fetch_sub(n, std::memory_order_acq_rel);
+    return false;
+  }
+  return true;
+}
+
 uint64_t NodeState::LatestSequence() {
   const Snapshot* snap = db->GetSnapshot();
   uint64_t seq = snap->sequence();

@@ -37,11 +37,16 @@ struct NodeState {
   NodeMetrics metrics;
   std::atomic<bool> shutting_down{false};
   std::atomic<uint64_t> open_scans{0};
+  std::atomic<size_t> inflight_write_bytes{0};
   const std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
   std::string bound_address;  // set by Node::Start before serving
 
   // Refuses a call early: UNAVAILABLE while shutting down, UNAUTHENTICATED on a bad token.
   grpc::Status Admit(const grpc::CallbackServerContext* ctx) const;
+  // Reserves n bytes of the write budget (limits.max_inflight_write_bytes); false
+  // when it is spent. Every successful reservation is released exactly once.
+  bool TryReserveWriteBytes(size_t n);
+  void ReleaseWriteBytes(size_t n) { inflight_write_bytes.fetch_sub(n, std::memory_order_acq_rel); }
   // The engine's latest sequence number (what a header reports after a write).
   uint64_t LatestSequence();
 };

@@ -303,6 +303,49 @@ TEST_F(NodeTest, FullWriteQueueAnswersResourceExhausted) {
   EXPECT_TRUE(Put("after", "x").ok()) << "the node keeps serving";
 }
 
+TEST_F(NodeTest, WriteByteBudgetAnswersResourceExhausted) {
+  config_.limits.write_threads = 1;
+  config_.limits.max_inflight_write_bytes = 1 << 20;
+  StartNode();
+  constexpr int kCalls = 40;
+  grpc::CompletionQueue cq;
+  struct Call {
+    grpc::ClientContext ctx;
+    v1::PutResponse resp;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<v1::PutResponse>> rpc;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  const std::string value(512 * 1024, 'v');
+  for (int i = 0; i < kCalls; i++) {
+    auto c = std::make_unique<Call>();
+    v1::PutRequest req;
+    req.set_key("big" + std::to_string(i));
+    req.set_value(value);
+    c->rpc = stub_->AsyncPut(&c->ctx, req, &cq);
+    c->rpc->Finish(&c->resp, &c->status, c.get());
+    calls.push_back(std::move(c));
+  }
+  int ok = 0, exhausted = 0;
+  for (int i = 0; i < kCalls; i++) {
+    void* tag;
+    bool got;
+    ASSERT_TRUE(cq.Next(&tag, &got));
+    auto* c = static_cast<Call*>(tag);
+    if (c->status.ok()) {
+      ok++;
+    } else {
+      EXPECT_EQ(c->status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+      EXPECT_NE(c->status.error_message().find("write bytes"), std::string::npos);
+      exhausted++;
+    }
+  }
+  cq.Shutdown();
+  EXPECT_GT(ok, 0);
+  EXPECT_GT(exhausted, 0) << "40 x 512 KiB in flight against a 1 MiB budget";
+  EXPECT_TRUE(Put("after", value).ok()) << "the budget is released";
+}
+
 TEST_F(NodeTest, TokenAuth) {
   config_.auth_token = "s3cret";
   StartNode();

@@ -60,6 +60,7 @@ LIMIT_NAMES = (
     "read_threads",
     "max_queued_writes",
     "max_queued_reads",
+    "max_inflight_write_bytes",
 )
 
 log = logging.getLogger("kvstore.node")

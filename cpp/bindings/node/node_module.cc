@@ -63,7 +63,7 @@ void ApplyLimits(const py::dict& d, NodeLimits* l) {
   static const char* const kKnown[] = {
       "max_receive_message_bytes", "max_batch_mutations", "max_batch_bytes", "max_multi_get_keys",
       "default_scan_message_bytes", "max_scan_message_bytes", "max_open_scans", "write_threads",
-      "read_threads", "max_queued_writes", "max_queued_reads"};
+      "read_threads", "max_queued_writes", "max_queued_reads", "max_inflight_write_bytes"};
   for (auto item : d) {
     std::string k = py::str(item.first);
     bool known = false;
@@ -81,6 +81,7 @@ void ApplyLimits(const py::dict& d, NodeLimits* l) {
   SetFrom(d, "read_threads", &l->read_threads);
   SetFrom(d, "max_queued_writes", &l->max_queued_writes);
   SetFrom(d, "max_queued_reads", &l->max_queued_reads);
+  SetFrom(d, "max_inflight_write_bytes", &l->max_inflight_write_bytes);
 }
 
 py::dict LimitsDict(const NodeLimits& l) {
@@ -96,6 +97,7 @@ py::dict LimitsDict(const NodeLimits& l) {
   d["read_threads"] = l.read_threads;
   d["max_queued_writes"] = l.max_queued_writes;
   d["max_queued_reads"] = l.max_queued_reads;
+  d["max_inflight_write_bytes"] = l.max_inflight_write_bytes;
   return d;
 }
 
