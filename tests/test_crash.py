@@ -95,7 +95,7 @@ def run_round(
 ) -> dict[str, str]:
     wbs = rng.choice([8192, 16384, 32768])
     kill_before_open = rng.random() < 0.1
-    kill_after_acks = rng.randint(1, 150)
+    kill_after_acks = rng.randint(1, 400)
     stderr_path = path.parent / f"child-{round_no}.err"
     with open(stderr_path, "wb") as err:
         proc = subprocess.Popen(

@@ -5,8 +5,8 @@ multi_get, bounded/prefix/reverse iteration, reusable cursors with seeks,
 snapshots (compared with a frozen copy of the model), flush, compact_range and
 reopen. A small write_buffer_size makes flushes and compactions really run.
 
-Runtime is bounded by KVSTORE_STATEFUL_EXAMPLES (default 40) and
-KVSTORE_STATEFUL_STEPS (default 50); the CI hypothesis profile is deterministic.
+Runtime is bounded by KVSTORE_STATEFUL_EXAMPLES (default 150) and
+KVSTORE_STATEFUL_STEPS (default 100); the CI hypothesis profile is deterministic.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from hypothesis.stateful import (
     rule,
 )
 
-EXAMPLES = int(os.environ.get("KVSTORE_STATEFUL_EXAMPLES", "40"))
-STEPS = int(os.environ.get("KVSTORE_STATEFUL_STEPS", "50"))
+EXAMPLES = int(os.environ.get("KVSTORE_STATEFUL_EXAMPLES", "150"))
+STEPS = int(os.environ.get("KVSTORE_STATEFUL_STEPS", "100"))
 
 # A small alphabet so keys collide, share prefixes and hit the 0x00/0xff edges.
 keys = st.lists(st.sampled_from([b"a", b"b", b"\x00", b"\xff"]), min_size=1, max_size=4).map(
