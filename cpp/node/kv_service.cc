@@ -31,25 +31,6 @@ grpc::ServerUnaryReactor* Dispatch(WorkerPool& pool, const UnaryCall& call, Task
   return call.reactor();
 }
 
-// Dispatch for writes: also holds `bytes` of the in-flight write budget until the task ran.
-template <typename Task>
-grpc::ServerUnaryReactor* DispatchWrite(NodeState* st, const UnaryCall& call, size_t bytes,
-                                        Task&& task) {
-  if (!st->TryReserveWriteBytes(bytes)) {
-    return call.Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                    "node overloaded: too many write bytes in flight, retry later"));
-  }
-  auto wrapped = [st, bytes, task = std::forward<Task>(task)]() mutable {
-    task();
-    st->ReleaseWriteBytes(bytes);  // NodeState outlives every task (pools stop first)
-  };
-  if (!st->write_pool.TrySubmit(std::move(wrapped))) {
-    st->ReleaseWriteBytes(bytes);
-    return call.Finish(OverloadedStatus("write"));
-  }
-  return call.reactor();
-}
-
 }  // namespace
 
 grpc::ServerUnaryReactor* KvService::Get(grpc::CallbackServerContext* ctx,
@@ -111,8 +92,10 @@ grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx,
   if (auto s = state_->Admit(ctx); !s.ok()) return call.Finish(s);
   if (auto s = ValidatePut(*req); !s.ok()) return call.Finish(s);
   NodeState* st = state_;
-  const size_t bytes = req->key().size() + req->value().size();
-  return DispatchWrite(st, call, bytes, [st, call, req, resp] {
+  if (!call.ReserveWriteBytes(req->key().size() + req->value().size())) {
+    return call.Finish(WriteBudgetExhausted());
+  }
+  return Dispatch(st->write_pool, call, [st, call, req, resp] {
     Status s;
     {
       auto guard = st->key_locks.LockKey(req->key());
@@ -134,7 +117,8 @@ grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* ctx,
   if (auto s = state_->Admit(ctx); !s.ok()) return call.Finish(s);
   if (auto s = ValidateDelete(*req); !s.ok()) return call.Finish(s);
   NodeState* st = state_;
-  return DispatchWrite(st, call, req->key().size(), [st, call, req, resp] {
+  if (!call.ReserveWriteBytes(req->key().size())) return call.Finish(WriteBudgetExhausted());
+  return Dispatch(st->write_pool, call, [st, call, req, resp] {
     Status s;
     {
       auto guard = st->key_locks.LockKey(req->key());
@@ -155,7 +139,8 @@ grpc::ServerUnaryReactor* KvService::Write(grpc::CallbackServerContext* ctx,
   if (auto s = state_->Admit(ctx); !s.ok()) return call.Finish(s);
   if (auto s = ValidateWrite(*req, state_->config.limits); !s.ok()) return call.Finish(s);
   NodeState* st = state_;
-  return DispatchWrite(st, call, req->ByteSizeLong(), [st, call, req, resp] {
+  if (!call.ReserveWriteBytes(req->ByteSizeLong())) return call.Finish(WriteBudgetExhausted());
+  return Dispatch(st->write_pool, call, [st, call, req, resp] {
     WriteBatch batch;
     std::vector<Slice> keys;
     keys.reserve(req->mutations_size());
@@ -194,8 +179,11 @@ grpc::ServerUnaryReactor* KvService::CompareAndSwap(grpc::CallbackServerContext*
   if (auto s = state_->Admit(ctx); !s.ok()) return call.Finish(s);
   if (auto s = ValidateCompareAndSwap(*req); !s.ok()) return call.Finish(s);
   NodeState* st = state_;
-  const size_t bytes = req->key().size() + req->expected().size() + req->new_value().size();
-  return DispatchWrite(st, call, bytes, [st, call, req, resp] {
+  if (!call.ReserveWriteBytes(req->key().size() + req->expected().size() +
+                              req->new_value().size())) {
+    return call.Finish(WriteBudgetExhausted());
+  }
+  return Dispatch(st->write_pool, call, [st, call, req, resp] {
     DB* db = st->db.get();
     auto guard = st->key_locks.LockKey(req->key());
     std::string current;

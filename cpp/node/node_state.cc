@@ -34,7 +34,19 @@ uint64_t NodeState::LatestSequence() {
   return seq;
 }
 
+bool UnaryCall::ReserveWriteBytes(size_t n) {
+  if (!state_->TryReserveWriteBytes(n)) return false;
+  reserved_bytes_ = n;
+  return true;
+}
+
+grpc::Status WriteBudgetExhausted() {
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      "node overloaded: too many write bytes in flight, retry later");
+}
+
 grpc::ServerUnaryReactor* UnaryCall::Finish(const grpc::Status& status) const {
+  if (reserved_bytes_ != 0) state_->ReleaseWriteBytes(reserved_bytes_);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   state_->metrics.Record(method_, status.error_code(), seconds);
   if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) state_->metrics.RecordOverload();

@@ -60,14 +60,23 @@ class UnaryCall {
   UnaryCall(NodeState* state, Method method, grpc::ServerUnaryReactor* reactor)
       : state_(state), method_(method), reactor_(reactor), start_(std::chrono::steady_clock::now()) {}
 
+  // Releases any reserved write bytes, records the outcome, finishes the reactor.
   grpc::ServerUnaryReactor* Finish(const grpc::Status& status) const;
   grpc::ServerUnaryReactor* reactor() const { return reactor_; }
+  // Takes n bytes of the in-flight write budget, held until Finish (so the budget
+  // is free again before the client sees the reply). Call before copying the call
+  // into a task. False when the budget is spent.
+  bool ReserveWriteBytes(size_t n);
 
  private:
   NodeState* state_;
   Method method_;
   grpc::ServerUnaryReactor* reactor_;
   std::chrono::steady_clock::time_point start_;
+  size_t reserved_bytes_ = 0;
 };
+
+// The answer for a write refused by the in-flight write byte budget.
+grpc::Status WriteBudgetExhausted();
 
 }  // namespace kvstore::node
