@@ -116,6 +116,16 @@ TEST_F(DBTest, SecondOpenIsBusy) {
   EXPECT_TRUE(DB::Open(options_, dir_.path(), &other).ok());
 }
 
+TEST_F(DBTest, SmallestWriteBufferDoesNotSpin) {
+  options_.write_buffer_size = 4096;  // smaller than an empty memtable's arena
+  Reopen();
+  for (int i = 0; i < 200; i++) ASSERT_TRUE(db_->Put({}, Key(i), std::string(100, 'v')).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  ASSERT_TRUE(db_->Flush().ok());  // nothing left to flush: returns at once
+  EXPECT_EQ(Get(Key(199)), std::string(100, 'v'));
+  EXPECT_GT(db_->GetStats().flushes, 10u);
+}
+
 TEST_F(DBTest, SizeLimits) {
   Reopen();
   EXPECT_TRUE(db_->Put({}, std::string(kMaxKeySize + 1, 'k'), "v").IsInvalidArgument());

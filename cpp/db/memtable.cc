@@ -54,6 +54,12 @@ MemTable::MemTable(const InternalKeyComparator& cmp)
 
 size_t MemTable::ApproximateMemoryUsage() const { return arena_.MemoryUsage(); }
 
+bool MemTable::Empty() const {
+  Table::Iterator it(&table_);
+  it.SeekToFirst();
+  return !it.Valid();
+}
+
 std::unique_ptr<Iterator> MemTable::NewIterator() const {
   return std::make_unique<MemTableIterator>(&table_);
 }

@@ -38,6 +38,8 @@ class MemTable {
 
   // Bytes allocated for entries and index so far.
   size_t ApproximateMemoryUsage() const;
+  // True if nothing was added yet.
+  bool Empty() const;
 
   // key() is the internal key, value() the value (empty for deletions).
   // Seek() takes an internal key. status() is always OK.
