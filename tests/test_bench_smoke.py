@@ -71,6 +71,7 @@ def test_suite_outputs(tmp_path: Path) -> None:
         for w, r in e["results"].items():
             assert r["ops"] > 0, (name, w)
             assert r["ops_per_s"] > 0, (name, w)
+            assert r["cpu_seconds"] >= 0, (name, w)
         assert e["results"]["readrandom"]["p99_us"] >= e["results"]["readrandom"]["p50_us"]
         assert e["results"]["readseq"]["ops"] == 2000  # a full scan sees every key
         assert e["results"]["multiget"]["found"] == e["results"]["multiget"]["ops"]
@@ -86,7 +87,7 @@ def test_suite_outputs(tmp_path: Path) -> None:
             assert r["best_peer"] in expected - {"kvstore"} and r["ratio"] > 0
 
     md = (out / "results.md").read_text()
-    assert "## Throughput" in md and "kvstore / best peer" in md
+    assert "## Throughput" in md and "kvstore / best peer" in md and "CPU-second" in md
     for w in workloads:
         assert f"| {w} |" in md
     assert "cpu:" in (out / "machine.txt").read_text()

@@ -85,6 +85,7 @@ def markdown(results: dict[str, Any], with_plots: bool = True) -> str:
         ratio = f"{rt['ratio']:.2f}× ({rt['best_peer']})" if rt else "–"
         out.append(f"| {w} | {UNITS.get(w, 'ops/s')} | " + " | ".join(cells) + f" | {ratio} |")
     out += ["", "\\* stopped at the time cap; the rate is over the operations done.", ""]
+    out += _cpu_table(results, engines, names)
 
     out += ["## Latency (µs: p50 / p99 of sampled operations)", ""]
     out += ["| workload | " + " | ".join(names) + " |", "|" + " --- |" * (len(names) + 1)]
@@ -146,6 +147,32 @@ def markdown(results: dict[str, Any], with_plots: bool = True) -> str:
     plots_note = "Plots: " + ", ".join(PLOTS) + ". " if with_plots else ""
     out += ["", plots_note + "Machine: machine.txt.", ""]
     return "\n".join(out)
+
+
+def _cpu_table(results: dict[str, Any], engines: dict[str, Any], names: list[str]) -> list[str]:
+    """Ops per CPU-second of the engine's process (all its threads): what a workload costs,
+    robust to other load on a shared machine (but blind to time spent waiting on the disk)."""
+    out = [
+        "## Ops per CPU-second (all threads of the engine's process; higher is better)",
+        "",
+        (
+            "Less sensitive than wall-clock rates to other processes on the machine; counts "
+            "background flush and compaction work; ignores time waiting on the disk (fsync)."
+        ),
+        "",
+        "| workload | " + " | ".join(names) + " | kvstore / best peer |",
+        "|" + " --- |" * (len(names) + 2),
+    ]
+    for w in workloads_of(results):
+        vals = {n: engines[n]["results"].get(w, {}).get("ops_per_cpu_s") for n in names}
+        peers = {n: v for n, v in vals.items() if n != "kvstore" and v}
+        ratio = "–"
+        if vals.get("kvstore") and peers:
+            best = max(peers, key=lambda n: peers[n])
+            ratio = f"{vals['kvstore'] / peers[best]:.2f}× ({best})"
+        out.append(f"| {w} | " + " | ".join(_rate(vals[n]) for n in names) + f" | {ratio} |")
+    out.append("")
+    return out
 
 
 def plots(results: dict[str, Any], out_dir: str) -> list[str]:

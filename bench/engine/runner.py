@@ -244,4 +244,13 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
                 "kvstore_ops_per_s": r["ops_per_s"],
                 "ratio": r["ops_per_s"] / best,
             }
+            cpu = {
+                name: e["results"].get(workload, {}).get("ops_per_cpu_s") or 0.0
+                for name, e in engines.items()
+                if name != "kvstore" and e.get("ok")
+            }
+            best_cpu = max(cpu, key=lambda n: cpu[n], default=None)
+            if best_cpu and cpu[best_cpu] and r.get("ops_per_cpu_s"):
+                out[workload]["best_peer_per_cpu"] = best_cpu
+                out[workload]["ratio_per_cpu"] = r["ops_per_cpu_s"] / cpu[best_cpu]
     return out

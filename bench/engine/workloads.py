@@ -120,6 +120,7 @@ class Meter:
         self.emit = emit
         self.samples: list[int] = []
         self.done = 0
+        self.cpu_start = time.process_time()  # every thread of this process, engine's included
         self.start = time.perf_counter()
         self.deadline = self.start + cap if cap else float("inf")
         self._lock = threading.Lock()
@@ -138,6 +139,7 @@ class Meter:
 
     def result(self, ops: int | None = None, **extra: Any) -> dict[str, Any]:
         seconds = time.perf_counter() - self.start
+        cpu = time.process_time() - self.cpu_start
         ops = self.done if ops is None else ops
         self.samples.sort()
         out: dict[str, Any] = {
@@ -145,6 +147,8 @@ class Meter:
             "seconds": seconds,
             "ops_per_s": ops / seconds if seconds > 0 else None,
             "us_per_op": seconds * 1e6 / ops if ops else None,
+            "cpu_seconds": cpu,
+            "ops_per_cpu_s": ops / cpu if cpu > 0 else None,
             "p50_us": percentile(self.samples, 0.50),
             "p99_us": percentile(self.samples, 0.99),
             "samples": len(self.samples),
