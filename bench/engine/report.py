@@ -312,7 +312,7 @@ def write_scale(results: dict[str, Any], out_dir: str) -> list[str]:
     axes[0].set_ylabel("puts/s")
     axes[0].set_title(f"Load of {results['params']['n']:,} random keys")
     axes[1].set_ylabel("longest put, ms")
-    axes[1].set_yscale("symlog", linthresh=1.0)
+    axes[1].set_yscale("log")
     axes[2].set_ylabel("stall ms / interval\n(engine stats)")
     axes[2].set_xlabel("seconds")
     for ax in axes:
