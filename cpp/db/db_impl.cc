@@ -8,6 +8,7 @@
 #include "db/write_batch_internal.h"
 #include "table/merger.h"
 #include "table/table_builder.h"
+#include "util/cache.h"
 
 namespace kvstore {
 
@@ -67,11 +68,19 @@ class BatchValidator final : public WriteBatch::Handler {
   Status status;
 };
 
-TableOptions MakeTableOptions(const Options& options, const Comparator* cmp) {
+// How tables are read, and (for the writer) written at a level; bottommost
+// selects Options::bottommost_compression.
+TableOptions MakeTableOptions(const Options& options, const Comparator* cmp,
+                              std::shared_ptr<Cache> block_cache, bool bottommost) {
   TableOptions t;
   t.comparator = cmp;
   t.block_size = options.block_size;
   t.block_restart_interval = options.block_restart_interval;
+  t.compression = bottommost ? options.bottommost_compression : options.compression;
+  t.zstd_level = options.zstd_level;
+  t.bloom_bits_per_key = options.bloom_bits_per_key;
+  t.internal_keys = true;
+  t.block_cache = std::move(block_cache);
   return t;
 }
 
@@ -125,7 +134,11 @@ DBImpl::DBImpl(const Options& raw_options, std::string dbname)
       dbname_(std::move(dbname)),
       env_(options_.env),
       icmp_(BytewiseComparator()) {
-  table_cache_ = std::make_unique<TableCache>(dbname_, env_, MakeTableOptions(options_, &icmp_),
+  if (options_.block_cache_size > 0) {
+    block_cache_ = std::make_shared<Cache>(options_.block_cache_size);
+  }
+  table_cache_ = std::make_unique<TableCache>(dbname_, env_,
+                                              MakeTableOptions(options_, &icmp_, block_cache_, false),
                                               static_cast<size_t>(options_.max_open_files - 10));
   versions_ = std::make_unique<VersionSet>(dbname_, &options_, table_cache_.get(), &icmp_);
 }
@@ -585,7 +598,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   std::vector<std::unique_ptr<Iterator>> children;
   children.push_back(view.mem->NewIterator());
   for (const auto& imm : view.imms) children.push_back(imm->NewIterator());
-  view.version->AddIterators(&children);
+  view.version->AddIterators(&children, options.fill_cache);
   auto internal = NewMergingIterator(&icmp_, std::move(children));
   auto iter = NewDBIterator(icmp_.user_comparator(), std::move(internal), view.sequence,
                             options.lower_bound, options.upper_bound);
@@ -781,6 +794,7 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit, const Version*
   const std::string fname = TableFileName(dbname_, number);
   FileMetaData meta;
   meta.number = number;
+  const bool bottommost = false;  // flushes use Options::compression
 
   lock->unlock();
   Status s;
@@ -788,7 +802,7 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit, const Version*
     std::unique_ptr<WritableFile> file;
     s = env_->NewWritableFile(fname, &file);
     if (s.ok()) {
-      TableBuilder builder(MakeTableOptions(options_, &icmp_), file.get());
+      TableBuilder builder(MakeTableOptions(options_, &icmp_, nullptr, bottommost), file.get());
       auto iter = mem->NewIterator();
       iter->SeekToFirst();
       if (iter->Valid()) meta.smallest.DecodeFrom(iter->key());
@@ -823,6 +837,7 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit, const Version*
 
 Status DBImpl::DoCompactionWork(Compaction* c, std::unique_lock<std::mutex>* lock) {
   const SequenceNumber smallest_snapshot = SmallestSnapshot();
+  const bool bottommost = c->output_level() >= versions_->current()->DeepestNonEmptyLevel();
   struct Output {
     FileMetaData meta;
     std::unique_ptr<WritableFile> file;
@@ -899,7 +914,8 @@ Status DBImpl::DoCompactionWork(Compaction* c, std::unique_lock<std::mutex>* loc
       output_numbers.push_back(out->meta.number);
       status = env_->NewWritableFile(TableFileName(dbname_, out->meta.number), &out->file);
       if (!status.ok()) break;
-      out->builder = std::make_unique<TableBuilder>(MakeTableOptions(options_, &icmp_),
+      out->builder = std::make_unique<TableBuilder>(MakeTableOptions(options_, &icmp_, nullptr,
+                                                                     bottommost),
                                                     out->file.get());
       out->meta.smallest.DecodeFrom(key);
     }

@@ -100,6 +100,7 @@ class DBImpl final : public DB {
   const std::string dbname_;
   Env* const env_;
   const InternalKeyComparator icmp_;
+  std::shared_ptr<Cache> block_cache_;  // nullptr when block_cache_size is 0
   std::unique_ptr<TableCache> table_cache_;
   std::unique_ptr<FileLock> db_lock_;
 

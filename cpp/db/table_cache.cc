@@ -49,11 +49,12 @@ Status TableCache::FindTable(uint64_t file_number, uint64_t file_size,
   return Status::OK();
 }
 
-std::unique_ptr<Iterator> TableCache::NewIterator(uint64_t file_number, uint64_t file_size) {
+std::unique_ptr<Iterator> TableCache::NewIterator(uint64_t file_number, uint64_t file_size,
+                                                  bool fill_cache) {
   std::shared_ptr<Table> table;
   Status s = FindTable(file_number, file_size, &table);
   if (!s.ok()) return NewEmptyIterator(s);
-  std::unique_ptr<Iterator> iter = table->NewIterator();
+  std::unique_ptr<Iterator> iter = table->NewIterator(fill_cache);
   iter->RegisterCleanup([table]() mutable { table.reset(); });
   return iter;
 }

@@ -23,8 +23,10 @@ class TableCache {
  public:
   TableCache(std::string dbname, Env* env, TableOptions table_options, size_t capacity);
 
-  // An iterator over the table file_number (of file_size bytes).
-  std::unique_ptr<Iterator> NewIterator(uint64_t file_number, uint64_t file_size);
+  // An iterator over the table file_number (of file_size bytes). fill_cache =
+  // false keeps the blocks it reads out of the block cache (scans, compactions).
+  std::unique_ptr<Iterator> NewIterator(uint64_t file_number, uint64_t file_size,
+                                        bool fill_cache = true);
 
   // Calls handle(arg, key, value) for the first entry >= internal_key, if any.
   Status Get(uint64_t file_number, uint64_t file_size, Slice internal_key, void* arg,

@@ -153,26 +153,33 @@ Status Version::Get(const LookupKey& k, std::string* value, bool* found) const {
   return Status::NotFound(Slice());
 }
 
-std::unique_ptr<Iterator> Version::NewConcatenatingIterator(int level) const {
+std::unique_ptr<Iterator> Version::NewConcatenatingIterator(int level, bool fill_cache) const {
   TableCache* cache = vset_->table_cache_;
   return NewTwoLevelIterator(
       std::make_unique<LevelFileNumIterator>(*vset_->icmp_, &files_[level]),
-      [cache](Slice file_value) -> std::unique_ptr<Iterator> {
+      [cache, fill_cache](Slice file_value) -> std::unique_ptr<Iterator> {
         if (file_value.size() != 16) {
           return NewEmptyIterator(Status::Corruption("bad file entry in level iterator"));
         }
         return cache->NewIterator(DecodeFixed64(file_value.data()),
-                                  DecodeFixed64(file_value.data() + 8));
+                                  DecodeFixed64(file_value.data() + 8), fill_cache);
       });
 }
 
-void Version::AddIterators(std::vector<std::unique_ptr<Iterator>>* iters) const {
+void Version::AddIterators(std::vector<std::unique_ptr<Iterator>>* iters, bool fill_cache) const {
   for (const auto& f : files_[0]) {
-    iters->push_back(vset_->table_cache_->NewIterator(f->number, f->file_size));
+    iters->push_back(vset_->table_cache_->NewIterator(f->number, f->file_size, fill_cache));
   }
   for (int level = 1; level < kNumLevels; level++) {
-    if (!files_[level].empty()) iters->push_back(NewConcatenatingIterator(level));
+    if (!files_[level].empty()) iters->push_back(NewConcatenatingIterator(level, fill_cache));
   }
+}
+
+int Version::DeepestNonEmptyLevel() const {
+  for (int level = kNumLevels - 1; level > 0; level--) {
+    if (!files_[level].empty()) return level;
+  }
+  return 0;
 }
 
 bool Version::OverlapInLevel(int level, const Slice* smallest_user_key,
@@ -612,7 +619,7 @@ std::unique_ptr<Iterator> VersionSet::MakeInputIterator(Compaction* c) {
     if (c->inputs_[which].empty()) continue;
     if (c->level() + which == 0) {
       for (const auto& f : c->inputs_[which]) {
-        list.push_back(table_cache_->NewIterator(f->number, f->file_size));
+        list.push_back(table_cache_->NewIterator(f->number, f->file_size, /*fill_cache=*/false));
       }
     } else {
       // The input files of one sorted level, concatenated.
@@ -625,7 +632,8 @@ std::unique_ptr<Iterator> VersionSet::MakeInputIterator(Compaction* c) {
               return NewEmptyIterator(Status::Corruption("bad file entry in level iterator"));
             }
             return cache->NewIterator(DecodeFixed64(file_value.data()),
-                                      DecodeFixed64(file_value.data() + 8));
+                                      DecodeFixed64(file_value.data() + 8),
+                                      /*fill_cache=*/false);
           });
       iter->RegisterCleanup([files]() mutable { files.reset(); });
       list.push_back(std::move(iter));

@@ -52,7 +52,9 @@ class Version {
   Status Get(const LookupKey& key, std::string* value, bool* found) const;
 
   // Iterators over all files (one per L0 file, one per deeper level), newest data first.
-  void AddIterators(std::vector<std::unique_ptr<Iterator>>* iters) const;
+  void AddIterators(std::vector<std::unique_ptr<Iterator>>* iters, bool fill_cache = true) const;
+  // The deepest level holding files (0 if none).
+  int DeepestNonEmptyLevel() const;
 
   int NumFiles(int level) const { return static_cast<int>(files_[level].size()); }
   uint64_t LevelBytes(int level) const;
@@ -75,7 +77,7 @@ class Version {
   friend class Compaction;
 
   explicit Version(VersionSet* vset) : vset_(vset) {}
-  std::unique_ptr<Iterator> NewConcatenatingIterator(int level) const;
+  std::unique_ptr<Iterator> NewConcatenatingIterator(int level, bool fill_cache) const;
 
   VersionSet* vset_;
   std::array<FileList, kNumLevels> files_;

@@ -74,9 +74,10 @@ struct Options {
   // Bytes of the block cache, shared by data, index and filter blocks (0 disables caching of
   // data blocks; index and filter blocks are then held by their open tables).
   size_t block_cache_size = 32 * 1024 * 1024;
-  // Codec for data blocks of every level except the last non-empty one...
+  // Codec for data blocks of flushed tables and of every level but the deepest...
   Compression compression = Compression::kLZ4;
-  // ...and for the deepest level, where most data lives.
+  // ...and of tables compactions write into the deepest non-empty level, where
+  // most data lives (e.g. kZstd there for space, kLZ4 above for speed).
   Compression bottommost_compression = Compression::kLZ4;
   // zstd level when zstd is used (1..19).
   int zstd_level = 3;
