@@ -57,6 +57,18 @@ def machine_info() -> dict[str, Any]:
         if line.startswith("MemTotal:"):
             mem = int(line.split()[1]) * 1024
     libs = {m: _version(m) for m in ("kvstore", "rocksdict", "plyvel", "lmdb", "matplotlib")}
+    try:  # the version does not say which engine build is installed: its file's time does
+        import hashlib
+
+        import kvstore._core as core
+
+        data = Path(core.__file__).read_bytes()
+        when = _dt.datetime.fromtimestamp(os.path.getmtime(core.__file__), _dt.timezone.utc)
+        libs["kvstore _core build"] = (
+            f"{when.isoformat(timespec='seconds')} sha256:{hashlib.sha256(data).hexdigest()[:16]}"
+        )
+    except (ImportError, OSError):
+        libs["kvstore _core build"] = "unknown"
     try:
         import plyvel
 
