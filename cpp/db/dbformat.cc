@@ -20,20 +20,6 @@ bool ParseInternalKey(Slice internal_key, ParsedInternalKey* result) {
   return true;
 }
 
-int InternalKeyComparator::Compare(Slice a, Slice b) const {
-  int r = user_->Compare(ExtractUserKey(a), ExtractUserKey(b));
-  if (r == 0) {
-    uint64_t atag = ExtractTag(a);
-    uint64_t btag = ExtractTag(b);
-    if (atag > btag) {
-      r = -1;
-    } else if (atag < btag) {
-      r = +1;
-    }
-  }
-  return r;
-}
-
 void InternalKeyComparator::FindShortestSeparator(std::string* start, Slice limit) const {
   Slice user_start = ExtractUserKey(*start);
   Slice user_limit = ExtractUserKey(limit);

@@ -66,11 +66,7 @@ const char* GetVarint64Ptr(const char* p, const char* limit, uint64_t* value) {
   return nullptr;
 }
 
-const char* GetVarint32Ptr(const char* p, const char* limit, uint32_t* value) {
-  if (p < limit && (*reinterpret_cast<const unsigned char*>(p) & 0x80) == 0) {
-    *value = *reinterpret_cast<const unsigned char*>(p);
-    return p + 1;
-  }
+const char* GetVarint32PtrFallback(const char* p, const char* limit, uint32_t* value) {
   uint64_t v;
   const char* q = GetVarint64Ptr(p, limit, &v);
   if (q == nullptr || q - p > 5 || v > 0xffffffffu) return nullptr;

@@ -43,8 +43,19 @@ bool GetVarint64(Slice* input, uint64_t* value);
 bool GetLengthPrefixedSlice(Slice* input, Slice* result);
 
 // Pointer-based forms: parse from [p, limit); return the byte after the value or nullptr.
-const char* GetVarint32Ptr(const char* p, const char* limit, uint32_t* value);
 const char* GetVarint64Ptr(const char* p, const char* limit, uint64_t* value);
+const char* GetVarint32PtrFallback(const char* p, const char* limit, uint32_t* value);
+// Inline: one-byte varints (lengths under 128) are the common case on hot paths.
+inline const char* GetVarint32Ptr(const char* p, const char* limit, uint32_t* value) {
+  if (p < limit) {
+    auto byte = static_cast<unsigned char>(*p);
+    if ((byte & 0x80) == 0) {
+      *value = byte;
+      return p + 1;
+    }
+  }
+  return GetVarint32PtrFallback(p, limit, value);
+}
 
 // Writes v at dst; returns the byte after it. dst needs room for 5 (10) bytes.
 char* EncodeVarint32(char* dst, uint32_t v);
