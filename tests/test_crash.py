@@ -93,7 +93,7 @@ def read_state(path: Path) -> dict[str, str]:
 def run_round(
     path: Path, round_no: int, rng: random.Random, tally: Tally, model: dict[str, str]
 ) -> dict[str, str]:
-    wbs = rng.choice([8192, 16384, 32768])
+    wbs = rng.choice([4096, 8192, 16384])
     kill_before_open = rng.random() < 0.1
     kill_after_acks = rng.randint(1, 400)
     stderr_path = path.parent / f"child-{round_no}.err"

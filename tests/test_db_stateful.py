@@ -113,7 +113,7 @@ class DBMachine(RuleBasedStateMachine):
         self.options: dict[str, int] = {}
 
     @initialize(
-        write_buffer_size=st.sampled_from([8192, 16384, 65536]),
+        write_buffer_size=st.sampled_from([4096, 16384, 65536]),
         target_file_size=st.sampled_from([8192, 65536]),
         block_size=st.sampled_from([256, 4096]),
     )
@@ -325,7 +325,7 @@ class DBMachine(RuleBasedStateMachine):
     def compact_range(self, start: bytes | None, stop: bytes | None) -> None:
         self.handle.compact_range(start, stop)
 
-    @rule(write_buffer_size=st.sampled_from([8192, 16384, 65536]))
+    @rule(write_buffer_size=st.sampled_from([4096, 16384, 65536]))
     def reopen(self, write_buffer_size: int) -> None:
         self.handle.close()
         for snap, _ in self.live:

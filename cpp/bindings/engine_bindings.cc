@@ -1269,7 +1269,7 @@ std::string DbDoc() {
       "Keyword-only options [default]:\n";
   for (const OptionSpec& o : OptionTable()) {
     doc += std::string("  ") + o.name + " [" + py::repr(o.default_value).cast<std::string>() +
-           "]: " + o.doc + "\n";
+           "]\n      " + o.doc + "\n";
   }
   doc +=
       "\n"
