@@ -1196,6 +1196,11 @@ const std::vector<OptionSpec>& OptionTable() {
          [](OpenArgs& a, py::handle v) {
            a.options.max_background_jobs = IntOption<int>("max_background_jobs", v, 0, kIntMax);
          }},
+        {"concurrent_memtable_writes", py::bool_(d.concurrent_memtable_writes),
+         "writers of one commit group insert their own batches into the memtable in parallel.",
+         [](OpenArgs& a, py::handle v) {
+           a.options.concurrent_memtable_writes = BoolOption("concurrent_memtable_writes", v);
+         }},
         {"max_open_files", py::int_(d.max_open_files),
          "SST files kept open (table cache capacity).",
          [](OpenArgs& a, py::handle v) {
