@@ -1,0 +1,1 @@
+"""The node benchmark: kvstore's gRPC node against etcd and Redis (python -m bench.node)."""
