@@ -926,7 +926,8 @@ Status DBImpl::DoCompactionWork(Compaction* c, std::unique_lock<std::mutex>* loc
   if (status.ok()) status = input->status();
   if (status.ok() && out != nullptr) status = finish_output();
   if (out != nullptr) {
-    out->builder->Abandon();
+    // An output left open by an error (its file may not even have been created).
+    if (out->builder != nullptr) out->builder->Abandon();
     out.reset();
   }
   input.reset();

@@ -483,6 +483,28 @@ TEST_F(FaultTest, FailedRenameOfCurrentLeavesAnOpenableDb) {
   EXPECT_EQ(Get("b"), "2");
 }
 
+// Regression: a compaction whose next output file could not be created left a
+// half-made output behind, and cleaning it up dereferenced its missing builder.
+TEST_F(FaultTest, CompactionSurvivesFailureToCreateAnOutput) {
+  options_.write_buffer_size = 8 * 1024;
+  options_.target_file_size = 8 * 1024;
+  options_.dynamic_level_bytes = false;
+  options_.level0_compaction_trigger = 100;  // only the manual compaction below runs
+  options_.level0_slowdown_writes_trigger = 200;
+  options_.level0_stop_writes_trigger = 300;
+  Reopen();
+  for (int i = 0; i < 3000; i++) {
+    ASSERT_TRUE(db_->Put({}, Key(i % 700), std::string(60, 'c')).ok());
+  }
+  ASSERT_TRUE(db_->Flush().ok());
+  env_.FailAfter(FaultInjectionEnv::Op::kNewWritableFile, 1);  // a compaction output
+  Status s = db_->CompactRange(nullptr, nullptr);
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  env_.ResetState();
+  Reopen();
+  EXPECT_EQ(Get(Key(699)), std::string(60, 'c'));
+}
+
 TEST_F(FaultTest, FailuresDuringFlushAndCompactionLoseNothingSynced) {
   std::map<std::string, std::string> synced;
   std::mt19937 rng(11);
