@@ -16,7 +16,8 @@ namespace {
 
 // Largest group a leader gathers (bytes of batch encoding).
 constexpr size_t kMaxGroupBytes = 1 << 20;
-constexpr int kSlowdownMicros = 1000;
+// A commit group smaller than this is inserted into the memtable by its leader alone.
+constexpr size_t kMinParallelInsertBytes = 64 << 10;
 
 Status ValidateOptions(const Options& o) {
   if (o.write_buffer_size < 4096) return Status::InvalidArgument("write_buffer_size < 4096");
@@ -414,7 +415,10 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
     WriteBatchInternal::SetSequence(group, first_sequence);
     last_sequence += WriteBatchInternal::Count(group);
     const bool sync = w.sync;
-    const bool parallel = options_.concurrent_memtable_writes && last_writer != &w;
+    // Inserting in parallel costs each member a wake-up: worth it only when the
+    // members bring enough data for the inserts to outweigh it.
+    const bool parallel = options_.concurrent_memtable_writes && last_writer != &w &&
+                          WriteBatchInternal::ByteSize(group) >= kMinParallelInsertBytes;
     Slice contents = WriteBatchInternal::Contents(group);
     stats_.write_groups++;
     stats_.wal_bytes_written += contents.size();

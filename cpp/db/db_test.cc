@@ -367,6 +367,42 @@ TEST_F(DBTest, ConcurrentWritersAndReaders) {
   EXPECT_LE(stats.write_groups, stats.writes);
 }
 
+// Large batches from several threads form commit groups big enough for the
+// writers to insert their own batches in parallel.
+TEST_F(DBTest, ConcurrentLargeBatches) {
+  options_.write_buffer_size = 4 << 20;
+  Reopen();
+  constexpr int kThreads = 4;
+  constexpr int kBatches = 15;
+  constexpr int kPerBatch = 800;  // ~100 KiB per batch
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; t++) {
+    writers.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; b++) {
+        WriteBatch batch;
+        for (int i = 0; i < kPerBatch; i++) {
+          std::string k = "t" + std::to_string(t) + "-" + Key(b * kPerBatch + i);
+          batch.Put(k, "v" + std::to_string(b) + std::string(100, 'x'));
+        }
+        ASSERT_TRUE(db_->Write({}, &batch).ok());
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  auto it = db_->NewIterator({});
+  int n = 0;
+  std::string prev;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), n++) {
+    ASSERT_TRUE(n == 0 || std::string(it->key()) > prev);
+    prev = std::string(it->key());
+  }
+  EXPECT_EQ(n, kThreads * kBatches * kPerBatch);
+  it.reset();
+  Reopen();
+  EXPECT_EQ(Get("t3-" + Key(kBatches * kPerBatch - 1)),
+            "v" + std::to_string(kBatches - 1) + std::string(100, 'x'));
+}
+
 TEST_F(DBTest, CorruptWalIsReportedUnlessSalvaging) {
   Reopen();
   for (int i = 0; i < 200; i++) ASSERT_TRUE(db_->Put({}, Key(i), std::string(100, 'v')).ok());

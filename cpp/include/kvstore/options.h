@@ -63,7 +63,8 @@ struct Options {
   int max_background_jobs = 0;
   // Writers of one commit group insert their own batches into the memtable in
   // parallel (after the group's single WAL write) instead of the leader
-  // inserting the whole group.
+  // inserting the whole group; done for groups of at least 64 KiB, where the
+  // inserts outweigh waking each writer.
   bool concurrent_memtable_writes = true;
   // SST files kept open (table cache capacity).
   int max_open_files = 1000;
