@@ -1,5 +1,6 @@
 #include "table/block.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "util/coding.h"
@@ -33,6 +34,88 @@ Block::Block(std::string contents) : data_(std::move(contents)) {
     prev = r;
   }
   // One restart point at 0 over a non-empty area, or the empty block.
+}
+
+void BlockKey::Grow(size_t need) {
+  std::string bigger(std::max(need, 2 * capacity_), '\0');
+  std::memcpy(bigger.data(), data_, size_);
+  heap_ = std::move(bigger);
+  data_ = heap_.data();
+  capacity_ = heap_.size();
+}
+
+namespace {
+
+// Decodes the entry header at p (entries end at limit). Returns the start of
+// the key delta, or nullptr if the header or the bytes it announces run past
+// limit.
+inline const char* DecodeEntry(const char* p, const char* limit, uint32_t* shared,
+                               uint32_t* non_shared, uint32_t* value_len) {
+  if (limit - p >= 3) {
+    // Fast path: three one-byte varints.
+    const auto a = static_cast<unsigned char>(p[0]);
+    const auto b = static_cast<unsigned char>(p[1]);
+    const auto c = static_cast<unsigned char>(p[2]);
+    if (((a | b | c) & 0x80) == 0) {
+      *shared = a;
+      *non_shared = b;
+      *value_len = c;
+      p += 3;
+      if (uint64_t{b} + uint64_t{c} > static_cast<uint64_t>(limit - p)) return nullptr;
+      return p;
+    }
+  }
+  if ((p = GetVarint32Ptr(p, limit, shared)) == nullptr) return nullptr;
+  if ((p = GetVarint32Ptr(p, limit, non_shared)) == nullptr) return nullptr;
+  if ((p = GetVarint32Ptr(p, limit, value_len)) == nullptr) return nullptr;
+  const uint64_t remaining = static_cast<uint64_t>(limit - p);
+  if (uint64_t{*non_shared} + uint64_t{*value_len} > remaining) return nullptr;
+  return p;
+}
+
+}  // namespace
+
+Status Block::Seek(const Comparator* cmp, const Slice* target, BlockKey* key, Slice* value,
+                   bool* found) const {
+  *found = false;
+  if (malformed_) return Status::Corruption("bad block contents");
+  const char* const data = data_.data();
+  const char* const limit = data + restart_offset_;
+  const char* const restarts = limit;
+  uint32_t left = 0;
+  if (target != nullptr) {
+    // The last restart point whose key is < target.
+    uint32_t right = num_restarts_ - 1;
+    while (left < right) {
+      const uint32_t mid = left + (right - left + 1) / 2;
+      uint32_t shared, non_shared, value_len;
+      const char* p = DecodeEntry(data + DecodeFixed32(restarts + mid * sizeof(uint32_t)), limit,
+                                  &shared, &non_shared, &value_len);
+      if (p == nullptr || shared != 0) return Status::Corruption("bad entry in block");
+      if (cmp->Compare(Slice(p, non_shared), *target) < 0) {
+        left = mid;
+      } else {
+        right = mid - 1;
+      }
+    }
+  }
+  const char* p = data + DecodeFixed32(restarts + left * sizeof(uint32_t));
+  key->Truncate(0);
+  while (p < limit) {
+    uint32_t shared, non_shared, value_len;
+    const char* delta = DecodeEntry(p, limit, &shared, &non_shared, &value_len);
+    if (delta == nullptr || shared > key->size()) return Status::Corruption("bad entry in block");
+    key->Truncate(shared);
+    key->Append(delta, non_shared);
+    p = delta + non_shared;
+    if (target == nullptr || cmp->Compare(key->slice(), *target) >= 0) {
+      *value = Slice(p, value_len);
+      *found = true;
+      return Status::OK();
+    }
+    p += value_len;
+  }
+  return Status::OK();
 }
 
 namespace {
@@ -141,13 +224,7 @@ class BlockIterator final : public Iterator {
   // nullptr if the header or the bytes it announces run past the entries.
   const char* DecodeEntry(const char* p, uint32_t* shared, uint32_t* non_shared,
                           uint32_t* value_len) const {
-    const char* limit = data_ + restart_offset_;
-    if ((p = GetVarint32Ptr(p, limit, shared)) == nullptr) return nullptr;
-    if ((p = GetVarint32Ptr(p, limit, non_shared)) == nullptr) return nullptr;
-    if ((p = GetVarint32Ptr(p, limit, value_len)) == nullptr) return nullptr;
-    const uint64_t remaining = static_cast<uint64_t>(limit - p);
-    if (uint64_t{*non_shared} + uint64_t{*value_len} > remaining) return nullptr;
-    return p;
+    return kvstore::DecodeEntry(p, data_ + restart_offset_, shared, non_shared, value_len);
   }
 
   // The full key stored at restart point index (shared must be 0).

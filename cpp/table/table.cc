@@ -1,7 +1,9 @@
 #include "table/table.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
+#include <utility>
 
 #include "table/table_builder.h"
 #include "table/two_level_iterator.h"
@@ -16,6 +18,111 @@ namespace {
 constexpr size_t kBlockCacheOverhead = sizeof(Block) + 96;
 
 }  // namespace
+
+// The index block, decoded: the separator and data block handle of every
+// data block, in order. Separators are stored back to back in one string.
+class Table::Index {
+ public:
+  // Appends an entry; false if the separators would outgrow 4 GiB.
+  bool Add(Slice key, const BlockHandle& handle) {
+    if (key.size() > std::numeric_limits<uint32_t>::max() - keys_.size()) return false;
+    entries_.push_back(Entry{static_cast<uint32_t>(keys_.size()),
+                             static_cast<uint32_t>(key.size()), handle});
+    keys_.append(key.data(), key.size());
+    return true;
+  }
+  void Shrink() {
+    keys_.shrink_to_fit();
+    entries_.shrink_to_fit();
+  }
+
+  size_t size() const { return entries_.size(); }
+  Slice key(size_t i) const {
+    return Slice(keys_.data() + entries_[i].key_offset, entries_[i].key_size);
+  }
+  const BlockHandle& handle(size_t i) const { return entries_[i].handle; }
+  // The first entry whose separator is >= target in cmp order; size() if none.
+  size_t LowerBound(const Comparator* cmp, Slice target) const {
+    size_t lo = 0;
+    size_t hi = entries_.size();
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      if (cmp->Compare(key(mid), target) < 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+  // Bytes held, charged to the block cache while the table is open.
+  size_t MemoryUsage() const {
+    return sizeof(*this) + keys_.capacity() + entries_.capacity() * sizeof(Entry);
+  }
+
+ private:
+  struct Entry {
+    uint32_t key_offset;
+    uint32_t key_size;
+    BlockHandle handle;
+  };
+  std::string keys_;
+  std::vector<Entry> entries_;
+};
+
+// Iterates over an Index: keys are the separators, values the encoded handles
+// (the index block's entries, as the two-level iterator expects them).
+class Table::IndexIterator final : public Iterator {
+ public:
+  IndexIterator(const Index* index, const Comparator* cmp)
+      : index_(index), cmp_(cmp), pos_(index->size()) {}
+
+  bool Valid() const override { return pos_ < index_->size(); }
+  void SeekToFirst() override { MoveTo(0); }
+  void SeekToLast() override { MoveTo(index_->size() == 0 ? 0 : index_->size() - 1); }
+  void Seek(Slice target) override { MoveTo(index_->LowerBound(cmp_, target)); }
+  void Next() override { MoveTo(pos_ + 1); }
+  void Prev() override { MoveTo(pos_ == 0 ? index_->size() : pos_ - 1); }
+  Slice key() const override { return index_->key(pos_); }
+  Slice value() const override { return Slice(value_, value_size_); }
+  Status status() const override { return Status::OK(); }
+
+ private:
+  void MoveTo(size_t pos) {
+    pos_ = std::min(pos, index_->size());
+    if (!Valid()) return;
+    const BlockHandle& h = index_->handle(pos_);
+    char* end = EncodeVarint64(EncodeVarint64(value_, h.offset), h.size);
+    value_size_ = static_cast<size_t>(end - value_);
+  }
+
+  const Index* const index_;
+  const Comparator* const cmp_;
+  size_t pos_;  // index_->size() when not valid
+  char value_[BlockHandle::kMaxEncodedLength];
+  size_t value_size_ = 0;
+};
+
+// A block held for one access: pinned in the block cache, or owned (read
+// without a cache, or with fill_cache = false).
+class Table::BlockRef {
+ public:
+  BlockRef() = default;
+  BlockRef(const BlockRef&) = delete;
+  BlockRef& operator=(const BlockRef&) = delete;
+  ~BlockRef() {
+    if (handle_ != nullptr) cache_->Release(handle_);
+  }
+
+  const Block* block() const { return block_; }
+
+ private:
+  friend class Table;
+  const Block* block_ = nullptr;
+  Cache* cache_ = nullptr;
+  Cache::Handle* handle_ = nullptr;     // a pin in cache_, or null
+  std::shared_ptr<const Block> owned_;  // when not pinned
+};
 
 struct Table::ScanState {
   uint64_t next_offset = ~uint64_t{0};  // where the block after the last one read starts
@@ -37,18 +144,17 @@ Table::~Table() {
   }
 }
 
-std::string Table::CacheKey(uint64_t offset) const {
-  std::string key;
-  PutFixed64(&key, cache_id_);
-  PutFixed64(&key, offset);
-  return key;
+void Table::CacheKey(uint64_t offset, char (&key)[kCacheKeySize]) const {
+  EncodeFixed64(key, cache_id_);
+  EncodeFixed64(key + 8, offset);
 }
 
 void Table::PinInCache(uint64_t offset, std::shared_ptr<void> value, size_t charge) {
   if (options_.block_cache == nullptr) return;
-  std::string key = CacheKey(offset);
-  Cache::Handle* h = options_.block_cache->Insert(key, std::move(value), charge);
-  pinned_.emplace_back(std::move(key), h);
+  char key[kCacheKeySize];
+  CacheKey(offset, key);
+  Cache::Handle* h = options_.block_cache->Insert(Slice(key, sizeof(key)), std::move(value), charge);
+  pinned_.emplace_back(std::string(key, sizeof(key)), h);
 }
 
 Status Table::Open(const TableOptions& options, std::unique_ptr<RandomAccessFile> file,
@@ -72,27 +178,36 @@ Status Table::Open(const TableOptions& options, std::unique_ptr<RandomAccessFile
 
   std::unique_ptr<Table> t(new Table(options, std::move(file), file_size));
   t->metaindex_handle_ = footer.metaindex_handle;
-  s = t->LoadBlock(footer.index_handle, false, nullptr, &t->index_block_);
+  std::shared_ptr<const Block> index_block;
+  s = t->LoadBlock(footer.index_handle, false, nullptr, &index_block);
   if (s.ok()) s = t->LoadBlock(footer.metaindex_handle, false, nullptr, &t->metaindex_block_);
   if (!s.ok()) return s;
-  // Surface a malformed index at open rather than at the first read: every
-  // entry must decode to a handle that lies inside the file.
-  std::unique_ptr<Iterator> index = t->index_block_->NewIterator(options.comparator);
+  // Decode the index, which surfaces a malformed one at open rather than at
+  // the first read: every entry must decode to a handle inside the file.
+  auto decoded = std::make_shared<Index>();
+  std::unique_ptr<Iterator> index = index_block->NewIterator(options.comparator);
   for (index->SeekToFirst(); index->Valid(); index->Next()) {
     BlockHandle handle;
     Slice value = index->value();
     if (!handle.DecodeFrom(&value).ok() || !value.empty() || !t->HandleInBounds(handle)) {
       return Status::Corruption("bad sstable index block", "bad block handle");
     }
+    if (!decoded->Add(index->key(), handle)) {
+      return Status::Corruption("bad sstable index block", "separators too large");
+    }
   }
   if (!index->status().ok()) return Status::Corruption("bad sstable index block");
+  index.reset();
+  index_block.reset();
+  decoded->Shrink();
+  t->index_ = std::move(decoded);
   Status meta_status = t->metaindex_block_->NewIterator(BytewiseComparator())->status();
   if (!meta_status.ok()) return Status::Corruption("bad sstable metaindex block");
   s = t->LoadFilter();
   if (!s.ok()) return s;
-  // Charge the index block and the filter to the block cache while the table is open.
-  t->PinInCache(footer.index_handle.offset, std::const_pointer_cast<Block>(t->index_block_),
-                t->index_block_->size() + kBlockCacheOverhead);
+  // Charge the decoded index and the filter to the block cache while the table is open.
+  t->PinInCache(footer.index_handle.offset, std::const_pointer_cast<Index>(t->index_),
+                t->index_->MemoryUsage() + kBlockCacheOverhead);
   *table = std::move(t);
   return Status::OK();
 }
@@ -103,21 +218,24 @@ bool Table::HandleInBounds(const BlockHandle& handle) const {
          kBlockTrailerSize <= data_end - handle.offset - handle.size;
 }
 
-Status Table::LoadBlock(const BlockHandle& handle, bool fill_cache, ScanState* scan,
-                        std::shared_ptr<const Block>* block) const {
+Status Table::PinBlock(const BlockHandle& handle, bool fill_cache, ScanState* scan,
+                       BlockRef* ref) const {
   if (!HandleInBounds(handle)) {
     return Status::Corruption("bad block handle (outside the sstable)",
                               "offset " + std::to_string(handle.offset) + " size " +
                                   std::to_string(handle.size));
   }
-  const std::shared_ptr<Cache>& cache = options_.block_cache;
-  std::string key;
+  Cache* const cache = options_.block_cache.get();
+  char key[kCacheKeySize];
+  uint64_t hash = 0;
   if (cache != nullptr) {
-    key = CacheKey(handle.offset);
-    if (Cache::Handle* h = cache->Lookup(key)) {
+    CacheKey(handle.offset, key);
+    hash = Cache::Hash(Slice(key, sizeof(key)));
+    if (Cache::Handle* h = cache->Lookup(Slice(key, sizeof(key)), hash)) {
       if (scan != nullptr) scan->next_offset = handle.offset + handle.size + kBlockTrailerSize;
-      *block = std::shared_ptr<const Block>(static_cast<const Block*>(cache->Value(h)),
-                                            [cache, h](const Block*) { cache->Release(h); });
+      ref->cache_ = cache;
+      ref->handle_ = h;
+      ref->block_ = static_cast<const Block*>(cache->Value(h));
       return Status::OK();
     }
   }
@@ -126,14 +244,30 @@ Status Table::LoadBlock(const BlockHandle& handle, bool fill_cache, ScanState* s
                              : ReadBlock(file_.get(), handle, &contents);
   if (!s.ok()) return s;
   auto parsed = std::make_shared<Block>(std::move(contents));
+  ref->block_ = parsed.get();
   if (cache == nullptr || !fill_cache) {
-    *block = std::move(parsed);
+    ref->owned_ = std::move(parsed);
     return Status::OK();
   }
   const size_t charge = parsed->size() + kBlockCacheOverhead;
-  const Block* raw = parsed.get();
-  Cache::Handle* h = cache->Insert(key, std::move(parsed), charge);
-  *block = std::shared_ptr<const Block>(raw, [cache, h](const Block*) { cache->Release(h); });
+  ref->cache_ = cache;
+  ref->handle_ = cache->Insert(Slice(key, sizeof(key)), hash, std::move(parsed), charge);
+  return Status::OK();
+}
+
+Status Table::LoadBlock(const BlockHandle& handle, bool fill_cache, ScanState* scan,
+                        std::shared_ptr<const Block>* block) const {
+  BlockRef ref;
+  Status s = PinBlock(handle, fill_cache, scan, &ref);
+  if (!s.ok()) return s;
+  if (ref.handle_ == nullptr) {
+    *block = std::move(ref.owned_);
+    return Status::OK();
+  }
+  // The deleter holds the cache so that it outlives the pin.
+  *block = std::shared_ptr<const Block>(
+      ref.block_, [cache = options_.block_cache, h = ref.handle_](const Block*) { cache->Release(h); });
+  ref.handle_ = nullptr;
   return Status::OK();
 }
 
@@ -217,7 +351,7 @@ std::unique_ptr<Iterator> Table::BlockIterator(Slice index_value, bool fill_cach
 
 std::unique_ptr<Iterator> Table::NewIterator(bool fill_cache) const {
   auto scan = std::make_shared<ScanState>();
-  return NewTwoLevelIterator(index_block_->NewIterator(options_.comparator),
+  return NewTwoLevelIterator(std::make_unique<IndexIterator>(index_.get(), options_.comparator),
                              [this, fill_cache, scan](Slice index_value) {
                                return BlockIterator(index_value, fill_cache, scan.get());
                              });
@@ -231,39 +365,34 @@ Status Table::InternalGet(Slice target, void* arg,
     if (options_.internal_keys && target.size() >= 8) filter_key.remove_suffix(8);
     if (!filter_->KeyMayMatch(filter_key)) return Status::OK();
   }
-  std::unique_ptr<Iterator> index = index_block_->NewIterator(options_.comparator);
-  index->Seek(target);
-  bool first_block = true;
+  const Comparator* const cmp = options_.comparator;
+  const Index& index = *index_;
+  BlockKey key;
+  const Slice* seek = &target;
   // The first block whose separator is >= target holds the answer unless
   // target falls between that block's last key and its separator; then the
   // answer is the first entry of a following (non-empty) block.
-  for (; index->Valid(); index->Next()) {
-    std::unique_ptr<Iterator> block = BlockIterator(index->value(), fill_cache, nullptr);
-    if (first_block) {
-      block->Seek(target);
-      first_block = false;
-    } else {
-      block->SeekToFirst();
-    }
-    if (block->Valid()) {
-      (*handle)(arg, block->key(), block->value());
+  for (size_t i = index.LowerBound(cmp, target); i < index.size(); i++) {
+    BlockRef ref;
+    Status s = PinBlock(index.handle(i), fill_cache, nullptr, &ref);
+    if (!s.ok()) return s;
+    Slice value;
+    bool found = false;
+    s = ref.block()->Seek(cmp, seek, &key, &value, &found);
+    if (!s.ok()) return s;
+    if (found) {
+      (*handle)(arg, key.slice(), value);
       return Status::OK();
     }
-    if (!block->status().ok()) return block->status();
+    seek = nullptr;  // following blocks: their first entry
   }
-  return index->status();
+  return Status::OK();
 }
 
 uint64_t Table::ApproximateOffsetOf(Slice key) const {
-  std::unique_ptr<Iterator> index = index_block_->NewIterator(options_.comparator);
-  index->Seek(key);
-  if (index->Valid()) {
-    BlockHandle handle;
-    Slice input = index->value();
-    if (handle.DecodeFrom(&input).ok()) return handle.offset;
-  }
-  // Past the last key (or an undecodable entry): the data ends where the
-  // metaindex block begins.
+  const size_t i = index_->LowerBound(options_.comparator, key);
+  if (i < index_->size()) return index_->handle(i).offset;
+  // Past the last key: the data ends where the metaindex block begins.
   return metaindex_handle_.offset;
 }
 

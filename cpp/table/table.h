@@ -5,12 +5,20 @@
 // RandomAccessFile allows concurrently). Each iterator is used by one thread
 // at a time. The Table must outlive every iterator it returns.
 //
-// Every block (data, index, metaindex) is read through LoadBlock(), which
+// Every block (data, index, metaindex) is read through PinBlock(), which
 // bounds-checks the handle, verifies the block's checksum and decompresses
-// it. With options.block_cache, LoadBlock caches parsed data Blocks under
-// (the table's cache id, block offset); the index block and the filter are
-// inserted in the same cache at Open and stay pinned (so charged) until the
-// table is destroyed.
+// it. With options.block_cache, PinBlock caches parsed data Blocks under
+// (the table's cache id, block offset), a 16-byte key built on the stack.
+//
+// The index block is decoded once at Open into an array of (separator, data
+// block handle) that point lookups binary-search and iterators walk; the
+// block itself is then freed. That array and the filter are inserted in the
+// block cache at Open and stay pinned (so charged) until the table is
+// destroyed.
+//
+// Point lookups (InternalGet) build no Iterator: a binary search of the index
+// array, then Block::Seek on the data block, pinned in the cache for the
+// duration of the call (no allocation when the block is cached).
 //
 // Readahead: an iterator that has read two consecutive data blocks from the
 // file reads the next kReadaheadSize bytes at once and serves the following
@@ -85,7 +93,12 @@ class Table {
                    std::shared_ptr<const Block>* block) const;
   // Reads the raw bytes (contents + trailer) of handle via scan's buffer.
   Status ReadThroughScan(const BlockHandle& handle, ScanState* scan, std::string* contents) const;
-  std::string CacheKey(uint64_t offset) const;
+  class BlockRef;  // a block held for one access: a cache pin or an own copy
+  // LoadBlock's work, holding the block through *ref (no allocation on a cache hit).
+  Status PinBlock(const BlockHandle& handle, bool fill_cache, ScanState* scan,
+                  BlockRef* ref) const;
+  static constexpr size_t kCacheKeySize = 16;  // fixed64 cache id | fixed64 block offset
+  void CacheKey(uint64_t offset, char (&key)[kCacheKeySize]) const;
   // Inserts value (charged charge bytes) under offset and keeps it pinned
   // until the table is destroyed.
   void PinInCache(uint64_t offset, std::shared_ptr<void> value, size_t charge);
@@ -97,10 +110,12 @@ class Table {
                                           ScanState* scan) const;
 
   const TableOptions options_;
+  class Index;          // the decoded index block
+  class IndexIterator;  // an Iterator over an Index
   const std::unique_ptr<RandomAccessFile> file_;
   const uint64_t file_size_;
   BlockHandle metaindex_handle_;
-  std::shared_ptr<const Block> index_block_;
+  std::shared_ptr<const Index> index_;
   std::shared_ptr<const Block> metaindex_block_;  // name -> handle of meta blocks
   std::shared_ptr<const BloomFilter> filter_;     // null: no (usable) filter
   uint64_t cache_id_ = 0;                         // with a block cache: this table's key prefix

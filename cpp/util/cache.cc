@@ -1,10 +1,10 @@
 #include "util/cache.h"
 
 #include <cassert>
+#include <cstring>
 #include <mutex>
 #include <string>
-#include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "util/checksum.h"
 
@@ -20,12 +20,74 @@ struct Cache::Handle {
   bool detached = false;  // never cached (an insert that did not fit)
   Handle* prev = nullptr;  // LRU list links; used only when in_cache && refs == 0
   Handle* next = nullptr;
+  Handle* next_hash = nullptr;  // chain of the shard table's bucket; used only when in_cache
+
+  bool Matches(Slice k, uint64_t h) const {
+    return hash == h && key.size() == k.size() && std::memcmp(key.data(), k.data(), k.size()) == 0;
+  }
 };
 
 namespace {
 
-struct PrehashedKey {
-  size_t operator()(std::string_view k) const { return XXH3_64bits(k.data(), k.size()); }
+// The entries of one shard by key: chained buckets indexed by the low bits
+// of the hash (the shard is chosen by the high bits), the chain link inside
+// each Handle. Grows to keep about one entry per bucket.
+class HandleTable {
+ public:
+  HandleTable() : buckets_(16, nullptr) {}
+
+  Cache::Handle* Find(Slice key, uint64_t hash) const {
+    Cache::Handle* e = buckets_[hash & (buckets_.size() - 1)];
+    while (e != nullptr && !e->Matches(key, hash)) e = e->next_hash;
+    return e;
+  }
+  // Adds e (no entry with its key may be present).
+  void Add(Cache::Handle* e) {
+    Cache::Handle*& head = buckets_[e->hash & (buckets_.size() - 1)];
+    e->next_hash = head;
+    head = e;
+    if (++size_ > buckets_.size()) Grow();
+  }
+  // Removes and returns the entry for key, or nullptr.
+  Cache::Handle* Remove(Slice key, uint64_t hash) {
+    Cache::Handle** p = &buckets_[hash & (buckets_.size() - 1)];
+    while (*p != nullptr && !(*p)->Matches(key, hash)) p = &(*p)->next_hash;
+    Cache::Handle* e = *p;
+    if (e != nullptr) {
+      *p = e->next_hash;
+      e->next_hash = nullptr;
+      size_--;
+    }
+    return e;
+  }
+  template <typename Fn>
+  void ForEach(Fn fn) const {
+    for (Cache::Handle* head : buckets_) {
+      for (Cache::Handle* e = head; e != nullptr;) {
+        Cache::Handle* next = e->next_hash;  // fn may delete e
+        fn(e);
+        e = next;
+      }
+    }
+  }
+
+ private:
+  void Grow() {
+    std::vector<Cache::Handle*> bigger(buckets_.size() * 2, nullptr);
+    for (Cache::Handle* head : buckets_) {
+      for (Cache::Handle* e = head; e != nullptr;) {
+        Cache::Handle* next = e->next_hash;
+        Cache::Handle*& b = bigger[e->hash & (bigger.size() - 1)];
+        e->next_hash = b;
+        b = e;
+        e = next;
+      }
+    }
+    buckets_.swap(bigger);
+  }
+
+  std::vector<Cache::Handle*> buckets_;  // size: a power of two
+  size_t size_ = 0;
 };
 
 }  // namespace
@@ -37,10 +99,10 @@ class Cache::Shard {
     lru_.prev = &lru_;
   }
   ~Shard() {
-    for (auto& [key, e] : table_) {
+    table_.ForEach([](Handle* e) {
       assert(e->refs == 0);  // every handle must be released before the cache dies
       delete e;
-    }
+    });
   }
 
   void set_capacity(size_t capacity) { capacity_ = capacity; }
@@ -49,15 +111,10 @@ class Cache::Shard {
   Handle* Insert(Handle* e) {
     std::lock_guard<std::mutex> l(mu_);
     // Replace: the old entry leaves the cache first, freeing its charge.
-    auto it = table_.find(std::string_view(e->key));
-    if (it != table_.end()) {
-      Handle* old = it->second;
-      table_.erase(it);
-      FinishErase(old);
-    }
+    if (Handle* old = table_.Remove(e->key, e->hash)) FinishErase(old);
     while (usage_ + e->charge > capacity_ && lru_.next != &lru_) {
       Handle* victim = lru_.next;
-      table_.erase(std::string_view(victim->key));
+      table_.Remove(victim->key, victim->hash);
       FinishErase(victim);
     }
     if (usage_ + e->charge > capacity_) return nullptr;
@@ -65,15 +122,14 @@ class Cache::Shard {
     e->refs = 1;
     usage_ += e->charge;
     pinned_ += e->charge;
-    table_.emplace(std::string_view(e->key), e);
+    table_.Add(e);
     return e;
   }
 
-  Handle* Lookup(std::string_view key) {
+  Handle* Lookup(Slice key, uint64_t hash) {
     std::lock_guard<std::mutex> l(mu_);
-    auto it = table_.find(key);
-    if (it == table_.end()) return nullptr;
-    Handle* e = it->second;
+    Handle* e = table_.Find(key, hash);
+    if (e == nullptr) return nullptr;
     if (e->refs == 0) {
       Unlink(e);
       pinned_ += e->charge;
@@ -100,13 +156,9 @@ class Cache::Shard {
     if (destroy) delete e;  // outside the lock: frees the value
   }
 
-  void Erase(std::string_view key) {
+  void Erase(Slice key, uint64_t hash) {
     std::lock_guard<std::mutex> l(mu_);
-    auto it = table_.find(key);
-    if (it == table_.end()) return;
-    Handle* e = it->second;
-    table_.erase(it);
-    FinishErase(e);
+    if (Handle* e = table_.Remove(key, hash)) FinishErase(e);
   }
 
   size_t usage() const {
@@ -152,7 +204,7 @@ class Cache::Shard {
   size_t usage_ = 0;   // charges of entries in table_
   size_t pinned_ = 0;  // charges of entries in table_ with refs > 0
   Handle lru_;         // sentinel: lru_.next is the least recently used unpinned entry
-  std::unordered_map<std::string_view, Handle*, PrehashedKey> table_;  // views of Handle::key
+  HandleTable table_;  // the entries in the cache
 };
 
 Cache::Cache(size_t capacity) : capacity_(capacity), shards_(new Shard[kNumShards]) {
@@ -166,12 +218,19 @@ Cache::Shard& Cache::ShardFor(uint64_t hash) const {
   return shards_[hash >> (64 - kNumShardBits)];
 }
 
+uint64_t Cache::Hash(Slice key) { return XXH3_64bits(key.data(), key.size()); }
+
 Cache::Handle* Cache::Insert(Slice key, std::shared_ptr<void> value, size_t charge) {
+  return Insert(key, Hash(key), std::move(value), charge);
+}
+
+Cache::Handle* Cache::Insert(Slice key, uint64_t hash, std::shared_ptr<void> value,
+                             size_t charge) {
   auto* e = new Handle;
   e->key.assign(key.data(), key.size());
   e->value = std::move(value);
   e->charge = charge;
-  e->hash = XXH3_64bits(key.data(), key.size());
+  e->hash = hash;
   if (ShardFor(e->hash).Insert(e) != nullptr) return e;
   e->detached = true;
   e->refs = 1;
@@ -179,9 +238,9 @@ Cache::Handle* Cache::Insert(Slice key, std::shared_ptr<void> value, size_t char
   return e;
 }
 
-Cache::Handle* Cache::Lookup(Slice key) {
-  return ShardFor(XXH3_64bits(key.data(), key.size())).Lookup(key);
-}
+Cache::Handle* Cache::Lookup(Slice key) { return Lookup(key, Hash(key)); }
+
+Cache::Handle* Cache::Lookup(Slice key, uint64_t hash) { return ShardFor(hash).Lookup(key, hash); }
 
 void Cache::Release(Handle* handle) {
   if (handle->detached) {
@@ -194,7 +253,10 @@ void Cache::Release(Handle* handle) {
 
 void* Cache::Value(Handle* handle) const { return handle->value.get(); }
 
-void Cache::Erase(Slice key) { ShardFor(XXH3_64bits(key.data(), key.size())).Erase(key); }
+void Cache::Erase(Slice key) {
+  const uint64_t hash = Hash(key);
+  ShardFor(hash).Erase(key, hash);
+}
 
 size_t Cache::TotalCharge() const {
   size_t total = 0;

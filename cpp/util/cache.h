@@ -3,6 +3,8 @@
 // Keys are byte strings; values are type-erased shared pointers, each
 // inserted with a charge (its size in bytes). The key space is split into
 // 16 shards by hash, each with its own mutex, LRU list and capacity / 16.
+// A key is hashed once per call (Hash(key)); callers on hot paths compute it
+// themselves and pass it to the overloads that take it.
 //
 // Pinning: Insert and Lookup return a Handle that pins its entry until
 // Release. A pinned entry is never evicted; it still counts towards usage
@@ -47,6 +49,11 @@ class Cache {
   Handle* Insert(Slice key, std::shared_ptr<void> value, size_t charge);
   // A pinned handle to the entry for key, or nullptr.
   Handle* Lookup(Slice key);
+  // The same, with hash == Hash(key) computed by the caller.
+  Handle* Insert(Slice key, uint64_t hash, std::shared_ptr<void> value, size_t charge);
+  Handle* Lookup(Slice key, uint64_t hash);
+  // The hash the cache uses for key.
+  static uint64_t Hash(Slice key);
   // Unpins. handle must not be used afterwards.
   void Release(Handle* handle);
   // The value of a handle (valid until it is released).

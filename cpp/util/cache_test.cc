@@ -59,6 +59,34 @@ TEST_F(CacheTest, InsertLookupRelease) {
   cache.Erase("missing");
 }
 
+TEST_F(CacheTest, ManyKeysGrowTheTablesAndStayFindable) {
+  // Enough keys to grow every shard's table several times, including keys
+  // of equal length that differ in one byte (the hash-then-bytes match).
+  Cache cache(size_t{1} << 30);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 5000; i++) {
+    std::string k(16, '\0');
+    k[i % 16] = static_cast<char>(1 + i / 16 % 255);
+    k += std::to_string(i);
+    keys.push_back(k);
+    cache.Release(Insert(&cache, k, i, 1));
+  }
+  for (int i = 0; i < 5000; i++) {
+    ASSERT_EQ(Get(&cache, keys[i]), i);
+    Cache::Handle* h = cache.Lookup(keys[i], Cache::Hash(keys[i]));
+    ASSERT_NE(h, nullptr);
+    EXPECT_EQ(ValueOf(&cache, h), i);
+    cache.Release(h);
+  }
+  EXPECT_EQ(cache.TotalCharge(), 5000u);
+  for (int i = 0; i < 5000; i += 2) cache.Erase(keys[i]);
+  for (int i = 0; i < 5000; i++) ASSERT_EQ(Get(&cache, keys[i]), i % 2 == 0 ? -1 : i);
+  EXPECT_EQ(live_.load(), 2500);
+  // A caller-supplied hash reaches the same entry as the one the cache computes.
+  cache.Release(cache.Insert("x", Cache::Hash("x"), std::make_shared<Counted>(7, &live_), 1));
+  EXPECT_EQ(Get(&cache, "x"), 7);
+}
+
 TEST_F(CacheTest, PinnedEntriesSurviveEraseAndReplace) {
   Cache cache(16 * 1000);
   Cache::Handle* h = Insert(&cache, "k", 7, 100);
