@@ -37,11 +37,12 @@ Block::Block(std::string contents) : data_(std::move(contents)) {
 }
 
 void BlockKey::Grow(size_t need) {
-  std::string bigger(std::max(need, 2 * capacity_), '\0');
-  std::memcpy(bigger.data(), data_, size_);
+  const size_t capacity = std::max(need, 2 * capacity_);
+  std::unique_ptr<char[]> bigger(new char[capacity]);
+  std::memcpy(bigger.get(), data_, size_);
   heap_ = std::move(bigger);
-  data_ = heap_.data();
-  capacity_ = heap_.size();
+  data_ = heap_.get();
+  capacity_ = capacity;
 }
 
 namespace {

@@ -50,7 +50,7 @@ class BlockKey {
   char* data_ = inline_;
   size_t size_ = 0;
   size_t capacity_ = kInline;
-  std::string heap_;
+  std::unique_ptr<char[]> heap_;  // data_ when capacity_ > kInline
   char inline_[kInline];
 };
 
