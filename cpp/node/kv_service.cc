@@ -1,9 +1,11 @@
 #include "node/kv_service.h"
 
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "kvstore/write_batch.h"
+#include "node/commit_queue.h"
 #include "node/request_validation.h"
 #include "node/scan_reactor.h"
 #include "node/status_map.h"
@@ -16,10 +18,56 @@ void FillHeader(NodeState* st, v1::ResponseHeader* h, uint64_t sequence) {
   h->set_sequence(sequence);
 }
 
-WriteOptions WriteOptionsFor(int durability) {
-  WriteOptions wo;
-  wo.sync = WantsSync(durability);
-  return wo;
+// One write waiting in the commit queue. Done (on the committer thread) fills
+// the response and finishes the call, then deletes the request.
+class QueuedWrite final : public CommitQueue::Request {
+ public:
+  QueuedWrite(NodeState* st, const UnaryCall& call, v1::ResponseHeader* header, int durability)
+      : st_(st), call_(call), header_(header) {
+    sync = WantsSync(durability);
+  }
+
+  void Done(const Status& s, uint64_t sequence) override {
+    if (!s.ok()) {
+      call_.Finish(ToGrpcStatus(s));
+    } else {
+      if (cas_response != nullptr) {
+        cas_response->set_applied(cas_applied);
+        cas_response->set_found(cas_found);
+        if (cas_applied && cas_found) {
+          cas_response->set_current_value(std::string(mutations.front().value));
+        } else if (!cas_applied && cas_found) {
+          cas_response->set_current_value(std::move(cas_current));
+        }
+      }
+      FillHeader(st_, header_, sequence);
+      call_.Finish(grpc::Status::OK);
+    }
+    delete this;
+  }
+
+  v1::CompareAndSwapResponse* cas_response = nullptr;
+
+ private:
+  NodeState* st_;
+  UnaryCall call_;
+  v1::ResponseHeader* header_;
+};
+
+// Queues a write, or finishes the call: RESOURCE_EXHAUSTED when the queue is
+// full, UNAVAILABLE once the queue has stopped (the node is shutting down).
+grpc::ServerUnaryReactor* Enqueue(NodeState* st, const UnaryCall& call,
+                                  std::unique_ptr<QueuedWrite> w) {
+  switch (st->commit_queue.TryEnqueue(w.get())) {
+    case CommitQueue::EnqueueResult::kQueued:
+      w.release();  // the committer owns it now (Done deletes it)
+      return call.reactor();
+    case CommitQueue::EnqueueResult::kFull:
+      return call.Finish(OverloadedStatus("write"));
+    case CommitQueue::EnqueueResult::kStopped:
+      break;
+  }
+  return call.Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "node is shutting down"));
 }
 
 // Runs task on pool, or finishes the call with RESOURCE_EXHAUSTED when the pool is full.
@@ -91,23 +139,12 @@ grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx,
   UnaryCall call(state_, Method::kPut, ctx->DefaultReactor());
   if (auto s = state_->Admit(ctx); !s.ok()) return call.Finish(s);
   if (auto s = ValidatePut(*req); !s.ok()) return call.Finish(s);
-  NodeState* st = state_;
   if (!call.ReserveWriteBytes(req->key().size() + req->value().size())) {
     return call.Finish(WriteBudgetExhausted());
   }
-  return Dispatch(st->write_pool, call, [st, call, req, resp] {
-    Status s;
-    {
-      auto guard = st->key_locks.LockKey(req->key());
-      s = st->db->Put(WriteOptionsFor(req->durability()), req->key(), req->value());
-    }
-    if (!s.ok()) {
-      call.Finish(ToGrpcStatus(s));
-      return;
-    }
-    FillHeader(st, resp->mutable_header(), st->LatestSequence());
-    call.Finish(grpc::Status::OK);
-  });
+  auto w = std::make_unique<QueuedWrite>(state_, call, resp->mutable_header(), req->durability());
+  w->mutations.push_back({req->key(), req->value(), false});
+  return Enqueue(state_, call, std::move(w));
 }
 
 grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* ctx,
@@ -116,21 +153,10 @@ grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* ctx,
   UnaryCall call(state_, Method::kDelete, ctx->DefaultReactor());
   if (auto s = state_->Admit(ctx); !s.ok()) return call.Finish(s);
   if (auto s = ValidateDelete(*req); !s.ok()) return call.Finish(s);
-  NodeState* st = state_;
   if (!call.ReserveWriteBytes(req->key().size())) return call.Finish(WriteBudgetExhausted());
-  return Dispatch(st->write_pool, call, [st, call, req, resp] {
-    Status s;
-    {
-      auto guard = st->key_locks.LockKey(req->key());
-      s = st->db->Delete(WriteOptionsFor(req->durability()), req->key());
-    }
-    if (!s.ok()) {
-      call.Finish(ToGrpcStatus(s));
-      return;
-    }
-    FillHeader(st, resp->mutable_header(), st->LatestSequence());
-    call.Finish(grpc::Status::OK);
-  });
+  auto w = std::make_unique<QueuedWrite>(state_, call, resp->mutable_header(), req->durability());
+  w->mutations.push_back({req->key(), Slice(), true});
+  return Enqueue(state_, call, std::move(w));
 }
 
 grpc::ServerUnaryReactor* KvService::Write(grpc::CallbackServerContext* ctx,
@@ -138,33 +164,17 @@ grpc::ServerUnaryReactor* KvService::Write(grpc::CallbackServerContext* ctx,
   UnaryCall call(state_, Method::kWrite, ctx->DefaultReactor());
   if (auto s = state_->Admit(ctx); !s.ok()) return call.Finish(s);
   if (auto s = ValidateWrite(*req, state_->config.limits); !s.ok()) return call.Finish(s);
-  NodeState* st = state_;
   if (!call.ReserveWriteBytes(req->ByteSizeLong())) return call.Finish(WriteBudgetExhausted());
-  return Dispatch(st->write_pool, call, [st, call, req, resp] {
-    WriteBatch batch;
-    std::vector<Slice> keys;
-    keys.reserve(req->mutations_size());
-    for (const auto& m : req->mutations()) {
-      if (m.has_put()) {
-        batch.Put(m.put().key(), m.put().value());
-        keys.push_back(m.put().key());
-      } else {
-        batch.Delete(m.delete_().key());
-        keys.push_back(m.delete_().key());
-      }
+  auto w = std::make_unique<QueuedWrite>(state_, call, resp->mutable_header(), req->durability());
+  w->mutations.reserve(req->mutations_size());
+  for (const auto& m : req->mutations()) {
+    if (m.has_put()) {
+      w->mutations.push_back({m.put().key(), m.put().value(), false});
+    } else {
+      w->mutations.push_back({m.delete_().key(), Slice(), true});
     }
-    Status s;
-    if (batch.Count() > 0) {
-      auto guard = st->key_locks.LockKeys(keys);
-      s = st->db->Write(WriteOptionsFor(req->durability()), &batch);
-    }
-    if (!s.ok()) {
-      call.Finish(ToGrpcStatus(s));
-      return;
-    }
-    FillHeader(st, resp->mutable_header(), st->LatestSequence());
-    call.Finish(grpc::Status::OK);
-  });
+  }
+  return Enqueue(state_, call, std::move(w));
 }
 
 grpc::ServerWriteReactor<v1::ScanResponse>* KvService::Scan(grpc::CallbackServerContext* ctx,
@@ -178,42 +188,17 @@ grpc::ServerUnaryReactor* KvService::CompareAndSwap(grpc::CallbackServerContext*
   UnaryCall call(state_, Method::kCompareAndSwap, ctx->DefaultReactor());
   if (auto s = state_->Admit(ctx); !s.ok()) return call.Finish(s);
   if (auto s = ValidateCompareAndSwap(*req); !s.ok()) return call.Finish(s);
-  NodeState* st = state_;
   if (!call.ReserveWriteBytes(req->key().size() + req->expected().size() +
                               req->new_value().size())) {
     return call.Finish(WriteBudgetExhausted());
   }
-  return Dispatch(st->write_pool, call, [st, call, req, resp] {
-    DB* db = st->db.get();
-    auto guard = st->key_locks.LockKey(req->key());
-    std::string current;
-    Status s = db->Get(ReadOptions(), req->key(), &current);
-    if (!s.ok() && !s.IsNotFound()) {
-      call.Finish(ToGrpcStatus(s));
-      return;
-    }
-    const bool found = s.ok();
-    const bool matches = req->has_expected() ? (found && current == req->expected()) : !found;
-    if (!matches) {
-      resp->set_applied(false);
-      resp->set_found(found);
-      if (found) resp->set_current_value(std::move(current));
-      FillHeader(st, resp->mutable_header(), st->LatestSequence());
-      call.Finish(grpc::Status::OK);
-      return;
-    }
-    WriteOptions wo = WriteOptionsFor(req->durability());
-    s = req->has_new_value() ? db->Put(wo, req->key(), req->new_value()) : db->Delete(wo, req->key());
-    if (!s.ok()) {
-      call.Finish(ToGrpcStatus(s));
-      return;
-    }
-    resp->set_applied(true);
-    resp->set_found(req->has_new_value());
-    if (req->has_new_value()) resp->set_current_value(req->new_value());
-    FillHeader(st, resp->mutable_header(), st->LatestSequence());
-    call.Finish(grpc::Status::OK);
-  });
+  auto w = std::make_unique<QueuedWrite>(state_, call, resp->mutable_header(), req->durability());
+  w->is_cas = true;
+  w->cas_has_expected = req->has_expected();
+  w->cas_expected = req->expected();
+  w->mutations.push_back({req->key(), req->new_value(), !req->has_new_value()});
+  w->cas_response = resp;
+  return Enqueue(state_, call, std::move(w));
 }
 
 }  // namespace kvstore::node

@@ -1,18 +1,20 @@
 // KvService: the kvstore.v1.KV gRPC service on the callback API.
 //
-// Request path: Admit (shutdown, auth) -> validate -> hand the engine call to a
-// worker pool -> reply. Get runs inline on the gRPC thread (a point lookup is
-// short); writes run on the write pool (they wait for the WAL fsync, and many
-// writers in flight share one fsync through the engine's group commit);
-// MultiGet and Scan run on the read pool. A full pool answers RESOURCE_EXHAUSTED.
+// Request path: Admit (shutdown, auth) -> validate -> run or queue the engine
+// work -> reply. Get runs inline on the gRPC thread (a point lookup is short);
+// MultiGet, Scan (and Admin.Status) run on the read pool, whose full queue
+// answers RESOURCE_EXHAUSTED.
 //
-// Writes: Put, Delete, Write and CompareAndSwap hold the key stripes of every
-// key they touch (NodeState::key_locks) across the engine call, which makes a
-// CAS's read-compare-write atomic with respect to all other writes. Durable by
-// default (WriteOptions::sync); DURABILITY_ASYNC skips the fsync.
+// Writes: Put, Delete, Write and CompareAndSwap are queued on the node's
+// CommitQueue (commit_queue.h) and answered by its committer thread once the
+// engine batch holding them is written: no thread waits per request. A full
+// queue answers RESOURCE_EXHAUSTED, a stopped one UNAVAILABLE. The committer is
+// the only writer, so a CAS's read-compare-write is atomic with respect to all
+// other writes. Durable by default (the batch is fsynced before the reply);
+// DURABILITY_ASYNC skips the fsync unless a durable request shares the batch.
 //
 // Every response carries ResponseHeader{node_id, sequence}; reads report the
-// snapshot they read, writes the engine's last sequence after they applied.
+// snapshot they read, writes the engine's last sequence after their batch.
 #pragma once
 
 #include "kvstore/v1/kv.grpc.pb.h"

@@ -65,7 +65,7 @@ Status ReadSmallFile(const std::string& path, std::string* out) {
 
 Status Node::Open(const NodeConfig& config, std::unique_ptr<Node>* node) {
   const auto& l = config.limits;
-  if (l.max_receive_message_bytes <= 0 || l.write_threads < 1 || l.read_threads < 1 ||
+  if (l.max_receive_message_bytes <= 0 || l.read_threads < 1 ||
       l.max_queued_writes < 1 || l.max_queued_reads < 1 || l.max_batch_mutations < 1 ||
       l.default_scan_message_bytes < 1 || l.max_scan_message_bytes < l.default_scan_message_bytes) {
     return Status::InvalidArgument("node limits out of range");
@@ -155,7 +155,7 @@ void Node::Shutdown(double grace_seconds) {
     server_->Shutdown(deadline);  // returns once every call has finished
     server_->Wait();
   }
-  state_->write_pool.Stop();
+  state_->commit_queue.Stop();  // commits whatever is still queued
   state_->read_pool.Stop();
   {
     std::lock_guard<std::mutex> l(mu_);  // EngineStats reads the engine under mu_
@@ -168,7 +168,7 @@ void Node::Shutdown(double grace_seconds) {
 MetricsSnapshot Node::Metrics() const {
   MetricsSnapshot m = state_->metrics.Snapshot();
   m.open_scans = state_->open_scans.load(std::memory_order_relaxed);
-  m.queued_writes = state_->write_pool.queued();
+  m.queued_writes = state_->commit_queue.queued();
   m.queued_reads = state_->read_pool.queued();
   return m;
 }

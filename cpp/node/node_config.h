@@ -28,15 +28,18 @@ struct NodeLimits {
   uint32_t max_scan_message_bytes = 16 * 1024 * 1024;
   // Scans open at once (each pins an engine iterator and a snapshot).
   size_t max_open_scans = 1024;
-  // Worker threads: writes block on WAL fsyncs (many writers share one fsync
-  // through group commit, so there are many of them); reads (MultiGet, Scan,
-  // Status) run on a smaller pool.
-  int write_threads = 64;
+  // Writes (Put, Delete, Write, CompareAndSwap) wait in one queue drained by a
+  // single committer thread, which writes everything queued as one engine batch
+  // (one WAL append and at most one fsync; split past 4 MiB or 10,000 mutations). Reads that do not run inline
+  // (MultiGet, Scan, Status) run on a pool of read_threads.
   int read_threads = 4;
-  // Requests waiting for a worker, per pool. A full queue answers
-  // RESOURCE_EXHAUSTED at once instead of buffering without bound.
+  // Requests waiting for the committer / for a read worker. A full queue
+  // answers RESOURCE_EXHAUSTED at once instead of buffering without bound.
   size_t max_queued_writes = 4096;
   size_t max_queued_reads = 4096;
+  // Accepted so that existing configuration files keep loading; it has no
+  // effect (writes no longer run on a thread pool).
+  int write_threads = 64;
   // Key+value bytes of the writes queued or running at once. Past it, new writes
   // get RESOURCE_EXHAUSTED (a single write is always admitted when none is in
   // flight), so queued requests never hold more than about this much memory.

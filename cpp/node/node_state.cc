@@ -7,9 +7,11 @@ namespace kvstore::node {
 NodeState::NodeState(const NodeConfig& cfg, std::unique_ptr<DB> database)
     : config(cfg),
       db(std::move(database)),
-      write_pool("write", cfg.limits.write_threads, cfg.limits.max_queued_writes),
+      commit_queue(db.get(), CommitQueue::Limits{cfg.limits.max_queued_writes}),
       read_pool("read", cfg.limits.read_threads, cfg.limits.max_queued_reads),
-      auth(cfg.auth_token) {}
+      auth(cfg.auth_token) {
+  commit_queue.Start();
+}
 
 grpc::Status NodeState::Admit(const grpc::CallbackServerContext* ctx) const {
   if (shutting_down.load(std::memory_order_acquire)) {

@@ -1,8 +1,8 @@
-// NodeState: what the node's services share — the engine, the worker pools,
-// the key locks, auth, metrics and the shutting-down flag. Owned by Node,
-// borrowed by the services; it outlives every RPC (Node shuts the gRPC server
-// down, which waits for all calls to finish, before it stops the pools and
-// closes the engine).
+// NodeState: what the node's services share — the engine, the commit queue
+// (every write), the read pool, auth, metrics and the shutting-down flag. Owned
+// by Node, borrowed by the services; it outlives every RPC (Node shuts the gRPC
+// server down, which waits for all calls to finish, before it stops the commit
+// queue and the read pool and closes the engine).
 //
 // Thread safety: every member is safe for concurrent use.
 #pragma once
@@ -17,7 +17,7 @@
 #include <grpcpp/support/server_callback.h>
 
 #include "kvstore/db.h"
-#include "node/key_locks.h"
+#include "node/commit_queue.h"
 #include "node/node_config.h"
 #include "node/node_metrics.h"
 #include "node/token_auth.h"
@@ -30,9 +30,8 @@ struct NodeState {
 
   const NodeConfig config;
   std::unique_ptr<DB> db;
-  WorkerPool write_pool;
+  CommitQueue commit_queue;
   WorkerPool read_pool;
-  KeyLocks key_locks;
   TokenAuth auth;
   NodeMetrics metrics;
   std::atomic<bool> shutting_down{false};
@@ -47,14 +46,14 @@ struct NodeState {
   // when it is spent. Every successful reservation is released exactly once.
   bool TryReserveWriteBytes(size_t n);
   void ReleaseWriteBytes(size_t n) { inflight_write_bytes.fetch_sub(n, std::memory_order_acq_rel); }
-  // The engine's latest sequence number (what a header reports after a write).
+  // The engine's latest sequence number.
   uint64_t LatestSequence();
 };
 
 // One unary call in flight: remembers its start for the latency histogram and
 // finishes the reactor exactly once, recording the outcome. Copyable so a task
-// on a worker pool can carry it; Finish() must be called on exactly one copy,
-// and nothing may touch the request or response after it.
+// on a worker pool or a queued write can carry it; Finish() must be called on
+// exactly one copy, and nothing may touch the request or response after it.
 class UnaryCall {
  public:
   UnaryCall(NodeState* state, Method method, grpc::ServerUnaryReactor* reactor)
@@ -65,7 +64,7 @@ class UnaryCall {
   grpc::ServerUnaryReactor* reactor() const { return reactor_; }
   // Takes n bytes of the in-flight write budget, held until Finish (so the budget
   // is free again before the client sees the reply). Call before copying the call
-  // into a task. False when the budget is spent.
+  // into a task or a queued write. False when the budget is spent.
   bool ReserveWriteBytes(size_t n);
 
  private:

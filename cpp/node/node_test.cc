@@ -30,7 +30,6 @@ class NodeTest : public ::testing::Test {
     config_.data_dir = dir_ + "/db";
     config_.listen_address = "127.0.0.1:0";
     config_.node_id = 7;
-    config_.limits.write_threads = 8;
   }
   void TearDown() override {
     stub_.reset();
@@ -219,7 +218,8 @@ TEST_F(NodeTest, CompareAndSwapIsAtomicUnderConcurrency) {
           cas.set_key("counter");
           if (gr.found()) cas.set_expected(gr.value());
           cas.set_new_value(std::to_string(cur + 1));
-          cas.set_durability(v1::DURABILITY_ASYNC);
+          // Durable and async requests share drains (and engine batches).
+          if (t % 2 == 0) cas.set_durability(v1::DURABILITY_ASYNC);
           v1::CompareAndSwapResponse cr;
           ASSERT_TRUE(stub_->CompareAndSwap(&cctx, cas, &cr).ok());
           if (cr.applied()) break;
@@ -261,7 +261,6 @@ TEST_F(NodeTest, CompareAndSwapIsAtomicUnderConcurrency) {
 }
 
 TEST_F(NodeTest, FullWriteQueueAnswersResourceExhausted) {
-  config_.limits.write_threads = 1;
   config_.limits.max_queued_writes = 1;
   StartNode();
   constexpr int kCalls = 300;
@@ -298,13 +297,12 @@ TEST_F(NodeTest, FullWriteQueueAnswersResourceExhausted) {
   }
   cq.Shutdown();
   EXPECT_GT(ok, 0);
-  EXPECT_GT(exhausted, 0) << "300 concurrent durable puts on one worker with a queue of 1";
+  EXPECT_GT(exhausted, 0) << "300 concurrent durable puts against a commit queue of 1";
   EXPECT_EQ(node_->Metrics().rejected_overload, static_cast<uint64_t>(exhausted));
   EXPECT_TRUE(Put("after", "x").ok()) << "the node keeps serving";
 }
 
 TEST_F(NodeTest, WriteByteBudgetAnswersResourceExhausted) {
-  config_.limits.write_threads = 1;
   config_.limits.max_inflight_write_bytes = 1 << 20;
   StartNode();
   constexpr int kCalls = 40;
@@ -364,27 +362,38 @@ TEST_F(NodeTest, TokenAuth) {
 TEST_F(NodeTest, ShutdownDrainsAndReopenKeepsData) {
   StartNode();
   ASSERT_TRUE(Put("durable", "yes").ok());
-  std::atomic<bool> stop{false};
-  std::thread writer([&] {
-    for (int i = 0; !stop; i++) {
-      auto s = Put("w" + std::to_string(i), "v");
-      if (!s.ok()) {
-        EXPECT_TRUE(s.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                    s.error_code() == grpc::StatusCode::CANCELLED)
-            << s.error_code() << " " << s.error_message();
-        break;
+  constexpr int kWriters = 4;
+  std::atomic<int> acked{0};
+  std::vector<int> last_acked(kWriters, -1);
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kWriters; t++) {
+    writers.emplace_back([&, t] {
+      for (int i = 0;; i++) {
+        auto s = Put("w" + std::to_string(t) + "-" + std::to_string(i), "v");
+        if (!s.ok()) {
+          EXPECT_TRUE(s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                      s.error_code() == grpc::StatusCode::CANCELLED)
+              << s.error_code() << " " << s.error_message();
+          break;
+        }
+        last_acked[t] = i;
+        acked++;
       }
-    }
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    });
+  }
+  while (acked.load() < 50) std::this_thread::yield();  // writes are flowing
   node_->Shutdown(5);
   EXPECT_TRUE(node_->Wait(0));
-  stop = true;
-  writer.join();
+  for (auto& th : writers) th.join();
   node_->Shutdown(5);  // idempotent
   node_.reset();
   StartNode();
   EXPECT_EQ(Get("durable"), "yes");
+  for (int t = 0; t < kWriters; t++) {
+    ASSERT_GE(last_acked[t], 0);
+    EXPECT_EQ(Get("w" + std::to_string(t) + "-" + std::to_string(last_acked[t])), "v")
+        << "an acknowledged put survives shutdown";
+  }
 }
 
 TEST_F(NodeTest, BindFailureIsReported) {

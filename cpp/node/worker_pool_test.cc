@@ -5,12 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <random>
-#include <string>
 #include <thread>
-#include <vector>
-
-#include "node/key_locks.h"
 
 namespace kvstore::node {
 namespace {
@@ -44,30 +39,6 @@ TEST(WorkerPool, FullQueueRefusesAndStopDrains) {
   pool.Stop();
   EXPECT_EQ(done.load(), 3);
   EXPECT_FALSE(pool.TrySubmit([] {})) << "a stopped pool refuses";
-}
-
-TEST(KeyLocks, OverlappingBatchesNeverDeadlock) {
-  KeyLocks locks(8);  // few stripes: many collisions
-  std::vector<std::string> keys;
-  for (int i = 0; i < 64; i++) keys.push_back("key" + std::to_string(i));
-  std::vector<int> counters(locks.stripes(), 0);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 8; t++) {
-    threads.emplace_back([&, t] {
-      std::mt19937 rng(t);
-      for (int i = 0; i < 2000; i++) {
-        std::vector<Slice> batch;
-        int n = 1 + static_cast<int>(rng() % 6);
-        for (int j = 0; j < n; j++) batch.push_back(keys[rng() % keys.size()]);
-        auto guard = locks.LockKeys(batch);
-        for (Slice k : batch) counters[locks.StripeOf(k)]++;  // data race if not exclusive
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  long total = 0;
-  for (int c : counters) total += c;
-  EXPECT_GT(total, 0);
 }
 
 }  // namespace
