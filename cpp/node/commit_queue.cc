@@ -35,6 +35,10 @@ CommitQueue::~CommitQueue() { Stop(); }
 void CommitQueue::Start() {
   std::lock_guard<std::mutex> l(mu_);
   if (committer_.joinable() || stopping_) return;
+  replier_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "kv-reply");
+    Reply();
+  });
   committer_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "kv-commit");
     Run();
@@ -68,6 +72,12 @@ void CommitQueue::Stop() {
     Run();  // never started: commit what is queued on this thread
   } else {
     committer_.join();
+    {
+      std::lock_guard<std::mutex> l(reply_mu_);
+      reply_stopping_ = true;
+    }
+    reply_cv_.notify_one();
+    replier_.join();  // after it answered every committed batch
   }
 }
 
@@ -93,6 +103,24 @@ void CommitQueue::Run() {
     drains_.fetch_add(1, std::memory_order_relaxed);
     Commit(drain);
     drain.clear();
+  }
+}
+
+void CommitQueue::Reply() {
+  std::vector<Finished> work;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> l(reply_mu_);
+      reply_cv_.wait(l, [this] { return reply_stopping_ || !finished_.empty(); });
+      if (finished_.empty()) return;  // stopping, and everything is answered
+      work.swap(finished_);
+    }
+    for (Finished& f : work) {
+      for (size_t i = 0; i < f.requests.size(); i++) {
+        f.requests[i]->Done(f.statuses[i], f.sequence);  // may delete the request
+      }
+    }
+    work.clear();
   }
 }
 
@@ -161,11 +189,24 @@ void CommitQueue::Commit(const std::vector<Request*>& drain) {
       s = db_->Write(wo, &batch);
       batches_.fetch_add(1, std::memory_order_relaxed);
     }
-    const uint64_t sequence = LatestSequence(db_);
-    for (size_t i = first; i < next; i++) {
-      Request* r = drain[i];
-      r->Done(s.ok() ? r->error_ : s, sequence);  // may delete r
+    Finished done;
+    done.sequence = LatestSequence(db_);
+    done.requests.assign(drain.begin() + first, drain.begin() + next);
+    done.statuses.reserve(done.requests.size());
+    for (Request* r : done.requests) done.statuses.push_back(s.ok() ? r->error_ : s);
+    if (!replier_.joinable()) {  // never started: Stop drains on its caller
+      for (size_t i = 0; i < done.requests.size(); i++) {
+        done.requests[i]->Done(done.statuses[i], done.sequence);
+      }
+      continue;
     }
+    bool wake;
+    {
+      std::lock_guard<std::mutex> l(reply_mu_);
+      wake = finished_.empty();  // else the replier is busy and will look again
+      finished_.push_back(std::move(done));
+    }
+    if (wake) reply_cv_.notify_one();
   }
 }
 

@@ -18,7 +18,7 @@ void FillHeader(NodeState* st, v1::ResponseHeader* h, uint64_t sequence) {
   h->set_sequence(sequence);
 }
 
-// One write waiting in the commit queue. Done (on the committer thread) fills
+// One write waiting in the commit queue. Done (on the reply thread) fills
 // the response and finishes the call, then deletes the request.
 class QueuedWrite final : public CommitQueue::Request {
  public:

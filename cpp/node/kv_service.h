@@ -6,7 +6,7 @@
 // answers RESOURCE_EXHAUSTED.
 //
 // Writes: Put, Delete, Write and CompareAndSwap are queued on the node's
-// CommitQueue (commit_queue.h) and answered by its committer thread once the
+// CommitQueue (commit_queue.h) and answered by its reply thread once the
 // engine batch holding them is written: no thread waits per request. A full
 // queue answers RESOURCE_EXHAUSTED, a stopped one UNAVAILABLE. The committer is
 // the only writer, so a CAS's read-compare-write is atomic with respect to all
