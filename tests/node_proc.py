@@ -79,22 +79,29 @@ class ServeProcess:
             text=True,
             env=env,
         )
-        threading.Thread(target=self._pump, args=(self.proc,), daemon=True).start()
+        # The reader gets this run's queue and line list: a reader of an earlier run
+        # may still be draining the old process and must not post into this run's.
+        threading.Thread(
+            target=self._pump, args=(self.proc, self.events, self.lines), daemon=True
+        ).start()
         listening = self.wait_event("node.listening", START_TIMEOUT)
         self.port = int(listening["port"])
         self.address = f"127.0.0.1:{self.port}"
         self.wait_serving()
         return self
 
-    def _pump(self, proc: subprocess.Popen[str]) -> None:
+    @staticmethod
+    def _pump(
+        proc: subprocess.Popen[str], events: queue.Queue[dict[str, Any]], lines: list[str]
+    ) -> None:
         assert proc.stderr is not None
         for line in proc.stderr:
-            self.lines.append(line.rstrip("\n"))
+            lines.append(line.rstrip("\n"))
             try:
-                self.events.put(json.loads(line))
+                events.put(json.loads(line))
             except ValueError:
                 pass
-        self.events.put({"event": "process.exited"})
+        events.put({"event": "process.exited"})
 
     def wait_event(self, name: str, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
