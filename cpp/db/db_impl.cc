@@ -101,7 +101,7 @@ struct DBImpl::Writer {
   Status status;
   std::condition_variable cv;
   InsertGroup* group = nullptr;  // set when this member must insert its batch itself
-  SequenceNumber sequence = 0;   // the sequence of its first record, then
+  SequenceNumber sequence = 0;   // its batch's first sequence number (parallel inserts)
 };
 
 struct DBImpl::ManualCompaction {
