@@ -26,7 +26,7 @@ def test_precedence_toml_env_flags(tmp_path: Path) -> None:
     toml = tmp_path / "node.toml"
     toml.write_text(
         'data_dir = "/from/toml"\nlisten = "127.0.0.1:1111"\nnode_id = 3\nlog_format = "json"\n'
-        "[engine]\nwrite_buffer_size = 1048576\n[limits]\nwrite_threads = 16\n"
+        "[engine]\nwrite_buffer_size = 1048576\n[limits]\nmax_queued_writes = 16\n"
     )
     env = {"KVSTORE_LISTEN": "127.0.0.1:2222", "KVSTORE_LIMIT_READ_THREADS": "2"}
     cfg = server.load_config(toml, {"node_id": 9, "data_dir": None}, environ=env)
@@ -35,7 +35,7 @@ def test_precedence_toml_env_flags(tmp_path: Path) -> None:
     assert cfg.node_id == 9  # the flag beats everything
     assert cfg.log_format == "json"
     assert cfg.engine == {"write_buffer_size": 1048576}
-    assert cfg.limits == {"write_threads": 16, "read_threads": 2}
+    assert cfg.limits == {"max_queued_writes": 16, "read_threads": 2}
     env_cfg = server.load_config(None, {}, environ={"KVSTORE_CONFIG": str(toml)})
     assert env_cfg.node_id == 3
 
@@ -73,7 +73,7 @@ def test_config_error_is_one_line_on_the_cli(tmp_path: Path) -> None:
 
 def test_toml_env_and_metrics_end_to_end(tmp_path: Path) -> None:
     toml = tmp_path / "node.toml"
-    toml.write_text('node_id = 42\nmetrics_listen = "127.0.0.1:0"\n[limits]\nwrite_threads = 8\n')
+    toml.write_text('node_id = 42\nmetrics_listen = "127.0.0.1:0"\n[limits]\nmax_queued_writes = 8\n')
     env = {"KVSTORE_CONFIG": str(toml), "KVSTORE_ENGINE_WRITE_BUFFER_SIZE": str(1 << 20)}
     proc = ServeProcess(tmp_path / "data", env=env).start()
     try:

@@ -37,9 +37,6 @@ struct NodeLimits {
   // answers RESOURCE_EXHAUSTED at once instead of buffering without bound.
   size_t max_queued_writes = 4096;
   size_t max_queued_reads = 4096;
-  // Accepted so that existing configuration files keep loading; it has no
-  // effect (writes no longer run on a thread pool).
-  int write_threads = 64;
   // Key+value bytes of the writes queued or running at once. Past it, new writes
   // get RESOURCE_EXHAUSTED (a single write is always admitted when none is in
   // flight), so queued requests never hold more than about this much memory.

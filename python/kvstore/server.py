@@ -56,7 +56,6 @@ LIMIT_NAMES = (
     "default_scan_message_bytes",
     "max_scan_message_bytes",
     "max_open_scans",
-    "write_threads",
     "read_threads",
     "max_queued_writes",
     "max_queued_reads",

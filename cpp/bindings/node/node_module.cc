@@ -62,8 +62,7 @@ void ApplyEngineOptions(const py::dict& d, Options* o) {
 void ApplyLimits(const py::dict& d, NodeLimits* l) {
   static const char* const kKnown[] = {
       "max_receive_message_bytes", "max_batch_mutations", "max_batch_bytes", "max_multi_get_keys",
-      "default_scan_message_bytes", "max_scan_message_bytes", "max_open_scans", "write_threads",
-      "read_threads", "max_queued_writes", "max_queued_reads", "max_inflight_write_bytes"};
+      "default_scan_message_bytes", "max_scan_message_bytes", "max_open_scans", "read_threads", "max_queued_writes", "max_queued_reads", "max_inflight_write_bytes"};
   for (auto item : d) {
     std::string k = py::str(item.first);
     bool known = false;
@@ -77,7 +76,6 @@ void ApplyLimits(const py::dict& d, NodeLimits* l) {
   SetFrom(d, "default_scan_message_bytes", &l->default_scan_message_bytes);
   SetFrom(d, "max_scan_message_bytes", &l->max_scan_message_bytes);
   SetFrom(d, "max_open_scans", &l->max_open_scans);
-  SetFrom(d, "write_threads", &l->write_threads);
   SetFrom(d, "read_threads", &l->read_threads);
   SetFrom(d, "max_queued_writes", &l->max_queued_writes);
   SetFrom(d, "max_queued_reads", &l->max_queued_reads);
@@ -93,7 +91,6 @@ py::dict LimitsDict(const NodeLimits& l) {
   d["default_scan_message_bytes"] = l.default_scan_message_bytes;
   d["max_scan_message_bytes"] = l.max_scan_message_bytes;
   d["max_open_scans"] = l.max_open_scans;
-  d["write_threads"] = l.write_threads;
   d["read_threads"] = l.read_threads;
   d["max_queued_writes"] = l.max_queued_writes;
   d["max_queued_reads"] = l.max_queued_reads;
