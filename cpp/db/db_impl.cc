@@ -408,7 +408,7 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
   Writer* last_writer = &w;
   if (status.ok() && updates != nullptr) {
     WriteBatch* group = BuildBatchGroup(&last_writer);
-    if (versions_->current()->NumFiles(0) >= options_.level0_slowdown_writes_trigger) {
+    if (versions_->NumLevelFiles(0) >= options_.level0_slowdown_writes_trigger) {
       DelayWrite(WriteBatchInternal::ByteSize(group), &lock);
     }
     const SequenceNumber first_sequence = last_sequence + 1;
@@ -506,7 +506,7 @@ WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
 // without the mutex; the queue behind it waits, so the whole stream slows down
 // gently instead of stopping later.
 void DBImpl::DelayWrite(size_t bytes, std::unique_lock<std::mutex>* lock) {
-  const int l0 = versions_->current()->NumFiles(0);
+  const int l0 = versions_->NumLevelFiles(0);
   const int span = std::max(1, options_.level0_stop_writes_trigger -
                                    options_.level0_slowdown_writes_trigger);
   const int over = l0 - options_.level0_slowdown_writes_trigger;
@@ -534,7 +534,7 @@ Status DBImpl::MakeRoomForWrite(bool force, std::unique_lock<std::mutex>* lock) 
     const bool memtables_full =
         static_cast<int>(imms_.size()) >= options_.max_write_buffer_number - 1;
     if (memtables_full ||
-        versions_->current()->NumFiles(0) >= options_.level0_stop_writes_trigger) {
+        versions_->NumLevelFiles(0) >= options_.level0_stop_writes_trigger) {
       // Every memtable waits for a flush, or L0 is full: wait for the background.
       uint64_t start = env_->NowMicros();
       stats_.stall_stops++;

@@ -102,6 +102,9 @@ class VersionSet {
   Status Recover();
 
   std::shared_ptr<const Version> current() const { return current_; }
+  // Files in level of the current version, without pinning it (the write path
+  // asks this for every commit group).
+  int NumLevelFiles(int level) const { return current_->NumFiles(level); }
 
   uint64_t NewFileNumber() { return next_file_number_++; }
   // Re-uses file_number if it was the most recent one handed out and never used.
