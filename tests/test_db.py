@@ -635,7 +635,9 @@ def test_open_options(db_path: Path) -> None:
     with pytest.raises(kvstore.InvalidArgumentError, match="write_buffer_size"):
         kvstore.DB(db_path, write_buffer_size=0)
     with pytest.raises(kvstore.InvalidArgumentError):
-        kvstore.DB(db_path, max_open_files=-1)
+        kvstore.DB(db_path, max_open_files=-2)
+    with pytest.raises(kvstore.InvalidArgumentError, match="max_open_files"):
+        kvstore.DB(db_path, max_open_files=5)
     with pytest.raises(kvstore.InvalidArgumentError):
         kvstore.DB(db_path, block_size=2**70)
     with pytest.raises(kvstore.InvalidArgumentError, match="compression"):
@@ -850,3 +852,28 @@ def test_smallest_accepted_write_buffer_size(db_path: Path) -> None:
     except subprocess.TimeoutExpired:
         pytest.fail("a DB with write_buffer_size=4096 hangs on its first write")
     assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize("cache", [0, 64 * 1024, 64 * 1024 * 1024])
+def test_point_reads_from_memory_and_disk_agree(db_path: Path, cache: int) -> None:
+    """get / [] / in answer from memory with the GIL held when they can and read files
+    otherwise (no cache: always; a tiny one: often; a large one: once per block); the
+    answers are the same either way, before and after a reopen."""
+    keys = [b"key%06d" % i for i in range(5000)]
+    opts = {"block_cache_size": cache, "write_buffer_size": 64 * 1024}
+    with kvstore.DB(db_path, **opts) as db:
+        for i, k in enumerate(keys):
+            db.put(k, b"v%d" % i)
+        db.flush()
+    with kvstore.DB(db_path, **opts) as db:
+        for _ in range(2):
+            for i in range(0, len(keys), 7):
+                assert db.get(keys[i]) == b"v%d" % i
+                assert db[keys[i]] == b"v%d" % i
+                assert keys[i] in db
+                assert db.get(keys[i] + b"-absent") is None
+                assert keys[i] + b"-absent" not in db
+        with db.snapshot() as snap:
+            db.put(keys[0], b"new")
+            assert snap.get(keys[0]) == b"v0"
+            assert db.get(keys[0]) == b"new"

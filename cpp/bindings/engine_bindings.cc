@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "bindings/bindings.h"
+#include "bindings/memory_first_reads.h"
 #include "kvstore/db.h"
 #include "kvstore/iterator.h"
 #include "kvstore/options.h"
@@ -117,6 +118,7 @@ void LoadErrorTypes() {
       }
       break;
     case Status::Code::kNotSupported: type = g_errors.not_supported; break;
+    case Status::Code::kIncomplete: break;  // retried with I/O by the caller, never raised
   }
   Raise(type, message);
 }
@@ -311,6 +313,7 @@ struct Core {
   Gate gate;
   std::unique_ptr<DB> db;
   std::string path;
+  MemoryFirstReads memory_first;  // guarded by the GIL
 
   std::mutex mu;  // guards iters and snaps
   std::unordered_map<IterState*, std::shared_ptr<IterState>> iters;
@@ -382,17 +385,27 @@ class ReadScope {
 // ---------------------------------------------------------------------------
 // Reads shared by DB and Snapshot.
 
+// One point read: from memory with the GIL held when MemoryFirstReads says so
+// and the answer is there, else with the GIL released.
+Status ReadValue(Core& core, SnapState* snap, Slice key, std::string* value) {
+  ReadScope scope(core, snap);
+  ReadOptions ro = scope.read_options();
+  if (core.memory_first.ShouldTry()) {
+    ro.no_io = true;
+    Status s = scope.db()->Get(ro, key, value);
+    core.memory_first.Record(!s.IsIncomplete());
+    if (!s.IsIncomplete()) return s;
+    ro.no_io = false;
+  }
+  py::gil_scoped_release nogil;
+  return scope.db()->Get(ro, key, value);
+}
+
 py::object DoGet(Core& core, SnapState* snap, py::handle key, py::object dflt) {
   BytesArg k(key, "key");
   CheckKeySize(k);
   std::string value;
-  Status s;
-  {
-    ReadScope scope(core, snap);
-    ReadOptions ro = scope.read_options();
-    py::gil_scoped_release nogil;
-    s = scope.db()->Get(ro, k.slice(), &value);
-  }
+  Status s = ReadValue(core, snap, k.slice(), &value);
   if (s.IsNotFound()) return dflt;
   if (!s.ok()) RaiseStatus(s);
   return ToBytes(value.data(), value.size());
@@ -403,13 +416,7 @@ std::pair<bool, py::object> DoLookup(Core& core, SnapState* snap, py::handle key
   BytesArg k(key, "key");
   CheckKeySize(k);
   std::string value;
-  Status s;
-  {
-    ReadScope scope(core, snap);
-    ReadOptions ro = scope.read_options();
-    py::gil_scoped_release nogil;
-    s = scope.db()->Get(ro, k.slice(), &value);
-  }
+  Status s = ReadValue(core, snap, k.slice(), &value);
   if (s.IsNotFound()) return {false, py::none()};
   if (!s.ok()) RaiseStatus(s);
   return {true, ToBytes(value.data(), value.size())};
@@ -903,6 +910,7 @@ class PyDB {
     out["live_snapshots"] = st.live_snapshots;
     out["flushes"] = st.flushes;
     out["compactions"] = st.compactions;
+    out["subcompactions"] = st.subcompactions;
     out["compaction_bytes_read"] = st.compaction_bytes_read;
     out["compaction_bytes_written"] = st.compaction_bytes_written;
     out["flush_bytes_written"] = st.flush_bytes_written;
@@ -1196,15 +1204,22 @@ const std::vector<OptionSpec>& OptionTable() {
          [](OpenArgs& a, py::handle v) {
            a.options.max_background_jobs = IntOption<int>("max_background_jobs", v, 0, kIntMax);
          }},
+        {"max_subcompactions", py::int_(d.max_subcompactions),
+         "key ranges an L0 -> base compaction is split into, merged in parallel (1 = never\n"
+         "      split; 0 = the number of cores, at most 4).",
+         [](OpenArgs& a, py::handle v) {
+           a.options.max_subcompactions = IntOption<int>("max_subcompactions", v, 0, kIntMax);
+         }},
         {"concurrent_memtable_writes", py::bool_(d.concurrent_memtable_writes),
          "writers of one commit group insert their own batches into the memtable in parallel.",
          [](OpenArgs& a, py::handle v) {
            a.options.concurrent_memtable_writes = BoolOption("concurrent_memtable_writes", v);
          }},
         {"max_open_files", py::int_(d.max_open_files),
-         "SST files kept open (table cache capacity).",
+         "SST files kept open: -1 keeps every live file open (point reads take no\n"
+         "      shared lock); >= 10 bounds them with an LRU.",
          [](OpenArgs& a, py::handle v) {
-           a.options.max_open_files = IntOption<int>("max_open_files", v, 1, kIntMax);
+           a.options.max_open_files = IntOption<int>("max_open_files", v, -1, kIntMax);
          }},
         {"bloom_bits_per_key", py::int_(d.bloom_bits_per_key),
          "bloom filter bits per key in every SST (0 disables filters; 10 gives ~1% false\n"
@@ -1455,7 +1470,8 @@ void RegisterEngine(py::module_& m) {
       .def("stats", &PyDB::Stats,
            "Returns engine counters as a dict: 'levels' (a list of {'files', 'bytes'} per\n"
            "level), memtable_bytes, immutable_memtables, last_sequence, live_snapshots,\n"
-           "flushes, compactions, compaction_bytes_read, compaction_bytes_written,\n"
+           "flushes, compactions, subcompactions, compaction_bytes_read,\n"
+           "compaction_bytes_written,\n"
            "flush_bytes_written, wal_bytes_written, wal_syncs, write_groups, writes,\n"
            "stall_slowdowns, stall_stops, stall_micros, wal_bytes_dropped and disk_bytes\n"
            "(live SST and WAL bytes).")

@@ -35,9 +35,12 @@ Status ValidateOptions(const Options& o) {
         "need 1 <= level0_compaction_trigger <= level0_slowdown_writes_trigger <= "
         "level0_stop_writes_trigger");
   }
-  if (o.max_open_files < 10) return Status::InvalidArgument("max_open_files < 10");
+  if (o.max_open_files != -1 && o.max_open_files < 10) {
+    return Status::InvalidArgument("max_open_files must be -1 (unbounded) or >= 10");
+  }
   if (o.max_write_buffer_number < 2) return Status::InvalidArgument("max_write_buffer_number < 2");
   if (o.max_background_jobs < 0) return Status::InvalidArgument("max_background_jobs < 0");
+  if (o.max_subcompactions < 0) return Status::InvalidArgument("max_subcompactions < 0");
   if (o.delayed_write_rate < 1024) return Status::InvalidArgument("delayed_write_rate < 1024");
   if (o.bloom_bits_per_key < 0) return Status::InvalidArgument("bloom_bits_per_key < 0");
   if (o.zstd_level < 1 || o.zstd_level > 19) return Status::InvalidArgument("zstd_level not in 1..19");
@@ -71,10 +74,11 @@ class BatchValidator final : public WriteBatch::Handler {
 
 // How tables are read, and (for the writer) written at a level; bottommost
 // selects Options::bottommost_compression.
-TableOptions MakeTableOptions(const Options& options, const Comparator* cmp,
+TableOptions MakeTableOptions(const Options& options, const InternalKeyComparator* cmp,
                               std::shared_ptr<Cache> block_cache, bool bottommost) {
   TableOptions t;
   t.comparator = cmp;
+  t.bytewise_internal_order = cmp->bytewise();
   t.block_size = options.block_size;
   t.block_restart_interval = options.block_restart_interval;
   t.compression = bottommost ? options.bottommost_compression : options.compression;
@@ -140,7 +144,9 @@ DBImpl::DBImpl(const Options& raw_options, std::string dbname)
   }
   table_cache_ = std::make_unique<TableCache>(dbname_, env_,
                                               MakeTableOptions(options_, &icmp_, block_cache_, false),
-                                              static_cast<size_t>(options_.max_open_files - 10));
+                                              options_.max_open_files < 0
+                                                  ? 0
+                                                  : static_cast<size_t>(options_.max_open_files - 10));
   versions_ = std::make_unique<VersionSet>(dbname_, &options_, table_cache_.get(), &icmp_);
 }
 
@@ -185,6 +191,11 @@ Status DB::Open(const Options& options, const std::string& name, std::unique_ptr
       if (jobs == 0) jobs = static_cast<int>(std::thread::hardware_concurrency());
       jobs = std::max(jobs, 2);
       impl->max_compactions_ = jobs - 1;  // one thread is always free for flushes
+      int subcompactions = impl->options_.max_subcompactions;
+      if (subcompactions == 0) {
+        subcompactions = std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 4);
+      }
+      impl->max_subcompactions_ = subcompactions;
       for (int i = 0; i < jobs; i++) {
         impl->bg_threads_.emplace_back([p = impl.get()] { p->BackgroundThread(); });
       }
@@ -569,7 +580,7 @@ DBImpl::ReadView DBImpl::GetReadView(const ReadOptions& options) {
   return view;
 }
 
-Status DBImpl::GetFromView(const ReadView& view, Slice key, std::string* value) {
+Status DBImpl::GetFromView(const ReadView& view, Slice key, std::string* value, bool no_io) {
   LookupKey lkey(key, view.sequence);
   Status s;
   if (view.mem->Get(lkey, value, &s)) return s;
@@ -577,12 +588,12 @@ Status DBImpl::GetFromView(const ReadView& view, Slice key, std::string* value) 
     if (imm->Get(lkey, value, &s)) return s;
   }
   bool found;
-  return view.version->Get(lkey, value, &found);
+  return view.version->Get(lkey, value, &found, no_io);
 }
 
 Status DBImpl::Get(const ReadOptions& options, Slice key, std::string* value) {
   ReadView view = GetReadView(options);
-  return GetFromView(view, key, value);
+  return GetFromView(view, key, value, options.no_io);
 }
 
 std::vector<Status> DBImpl::MultiGet(const ReadOptions& options, const std::vector<Slice>& keys,
@@ -592,7 +603,7 @@ std::vector<Status> DBImpl::MultiGet(const ReadOptions& options, const std::vect
   std::vector<Status> result;
   result.reserve(keys.size());
   for (size_t i = 0; i < keys.size(); i++) {
-    result.push_back(GetFromView(view, keys[i], &(*values)[i]));
+    result.push_back(GetFromView(view, keys[i], &(*values)[i], options.no_io));
   }
   return result;
 }
@@ -842,37 +853,106 @@ Status DBImpl::WriteLevel0Table(MemTable* mem, VersionEdit* edit, const Version*
 Status DBImpl::DoCompactionWork(Compaction* c, std::unique_lock<std::mutex>* lock) {
   const SequenceNumber smallest_snapshot = SmallestSnapshot();
   const bool bottommost = c->output_level() >= versions_->current()->DeepestNonEmptyLevel();
+  uint64_t bytes_read = 0;
+  for (int which = 0; which < 2; which++) {
+    for (const auto& f : c->inputs(which)) bytes_read += f->file_size;
+  }
+  // L0 -> base compactions take every overlapping L0 file at once: split them
+  // into key ranges merged in parallel so they are not one thread's work.
+  const std::vector<std::string> cuts =
+      c->level() == 0 ? c->SubcompactionCuts(max_subcompactions_) : std::vector<std::string>();
+  const size_t parts = cuts.size() + 1;
+  std::vector<RangeOutputs> outputs(parts);
+  std::vector<Status> statuses(parts);
+  if (parts > 1) stats_.subcompactions += parts;
+
+  lock->unlock();
+  auto run = [&](size_t i) {
+    statuses[i] = CompactKeyRange(c, i == 0 ? nullptr : &cuts[i - 1],
+                                  i + 1 < parts ? &cuts[i] : nullptr, smallest_snapshot,
+                                  bottommost, &outputs[i]);
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < parts; i++) {
+    try {
+      threads.emplace_back(run, i);
+    } catch (const std::system_error&) {
+      run(i);  // no thread to spare: this range runs here, in turn
+    }
+  }
+  run(0);
+  for (auto& t : threads) t.join();
+  lock->lock();
+
+  Status status;
+  uint64_t bytes_written = 0;
+  for (size_t i = 0; i < parts; i++) {
+    if (status.ok() && !statuses[i].ok()) status = statuses[i];
+    bytes_written += outputs[i].bytes_written;
+  }
+  stats_.compaction_bytes_read += bytes_read;
+  stats_.compaction_bytes_written += bytes_written;
+  if (status.ok()) {
+    c->AddInputDeletions(c->edit());
+    for (const RangeOutputs& range : outputs) {
+      for (const FileMetaData& meta : range.files) {
+        c->edit()->AddFile(c->output_level(), meta.number, meta.file_size, meta.smallest,
+                           meta.largest);
+      }
+    }
+    status = versions_->LogAndApply(c->edit(), lock);
+    if (status.ok()) stats_.compactions++;
+  }
+  for (const RangeOutputs& range : outputs) {
+    for (uint64_t number : range.numbers) pending_outputs_.erase(number);
+  }
+  return status;
+}
+
+Status DBImpl::CompactKeyRange(Compaction* c, const std::string* after, const std::string* upto,
+                               SequenceNumber smallest_snapshot, bool bottommost,
+                               RangeOutputs* result) {
   struct Output {
     FileMetaData meta;
     std::unique_ptr<WritableFile> file;
     std::unique_ptr<TableBuilder> builder;
   };
-  std::vector<FileMetaData> outputs;
   std::unique_ptr<Output> out;
-  uint64_t bytes_read = 0, bytes_written = 0;
-  for (int which = 0; which < 2; which++) {
-    for (const auto& f : c->inputs(which)) bytes_read += f->file_size;
-  }
-
   auto finish_output = [&]() -> Status {
     Status s = out->builder->Finish();
     out->meta.file_size = out->builder->FileSize();
     if (s.ok()) s = out->file->Sync();
     if (s.ok()) s = out->file->Close();
     if (s.ok()) {
-      bytes_written += out->meta.file_size;
-      outputs.push_back(out->meta);
+      result->bytes_written += out->meta.file_size;
+      result->files.push_back(out->meta);
     }
     out.reset();
     return s;
   };
 
-  std::vector<uint64_t> output_numbers;  // for pending_outputs_ cleanup
-  auto input = versions_->MakeInputIterator(c);
-
-  lock->unlock();
+  const Comparator* ucmp = icmp_.user_comparator();
+  Compaction::Cursor cursor;
+  std::unique_ptr<Iterator> input;
+  {
+    std::lock_guard<std::mutex> l(mutex_);
+    input = versions_->MakeInputIterator(c);
+  }
+  if (after == nullptr) {
+    input->SeekToFirst();
+  } else {
+    InternalKey start(*after, kMaxSequenceNumber, kValueTypeForSeek);
+    input->Seek(start.Encode());
+    // The range starts after *after: skip its entries.
+    while (input->Valid()) {
+      ParsedInternalKey ikey;
+      if (!ParseInternalKey(input->key(), &ikey) || ucmp->Compare(ikey.user_key, *after) > 0) {
+        break;
+      }
+      input->Next();
+    }
+  }
   Status status;
-  input->SeekToFirst();
   std::string current_user_key;
   bool has_current_user_key = false;
   SequenceNumber last_sequence_for_key = kMaxSequenceNumber;
@@ -885,8 +965,8 @@ Status DBImpl::DoCompactionWork(Compaction* c, std::unique_lock<std::mutex>* loc
       status = Status::Corruption("compaction input holds a malformed internal key");
       break;
     }
-    if (!has_current_user_key ||
-        icmp_.user_comparator()->Compare(ikey.user_key, current_user_key) != 0) {
+    if (!has_current_user_key || ucmp->Compare(ikey.user_key, current_user_key) != 0) {
+      if (upto != nullptr && ucmp->Compare(ikey.user_key, *upto) > 0) break;  // the next range's
       current_user_key.assign(ikey.user_key.data(), ikey.user_key.size());
       has_current_user_key = true;
       last_sequence_for_key = kMaxSequenceNumber;
@@ -895,7 +975,7 @@ Status DBImpl::DoCompactionWork(Compaction* c, std::unique_lock<std::mutex>* loc
     if (last_sequence_for_key <= smallest_snapshot) {
       drop = true;  // a newer entry of this key is visible to every snapshot
     } else if (ikey.type == kTypeDeletion && ikey.sequence <= smallest_snapshot &&
-               c->IsBaseLevelForKey(ikey.user_key)) {
+               c->IsBaseLevelForKey(ikey.user_key, &cursor)) {
       drop = true;  // nothing older exists below, and no snapshot needs the deletion
     }
     last_sequence_for_key = ikey.sequence;
@@ -903,19 +983,21 @@ Status DBImpl::DoCompactionWork(Compaction* c, std::unique_lock<std::mutex>* loc
 
     // Cut output files only between user keys (see the level invariant in version_set.h).
     if (out != nullptr && new_user_key &&
-        (out->builder->FileSize() >= c->MaxOutputFileSize() || c->ShouldStopBefore(key))) {
+        (out->builder->FileSize() >= c->MaxOutputFileSize() ||
+         c->ShouldStopBefore(key, &cursor))) {
       status = finish_output();
       if (!status.ok()) break;
     } else if (new_user_key && out == nullptr) {
-      c->ShouldStopBefore(key);  // keep the grandparent cursor moving
+      c->ShouldStopBefore(key, &cursor);  // keep the grandparent cursor moving
     }
     if (out == nullptr) {
       out = std::make_unique<Output>();
-      lock->lock();
-      out->meta.number = versions_->NewFileNumber();
-      pending_outputs_.insert(out->meta.number);
-      lock->unlock();
-      output_numbers.push_back(out->meta.number);
+      {
+        std::lock_guard<std::mutex> l(mutex_);
+        out->meta.number = versions_->NewFileNumber();
+        pending_outputs_.insert(out->meta.number);
+      }
+      result->numbers.push_back(out->meta.number);
       status = env_->NewWritableFile(TableFileName(dbname_, out->meta.number), &out->file);
       if (!status.ok()) break;
       out->builder = std::make_unique<TableBuilder>(MakeTableOptions(options_, &icmp_, nullptr,
@@ -934,21 +1016,6 @@ Status DBImpl::DoCompactionWork(Compaction* c, std::unique_lock<std::mutex>* loc
     if (out->builder != nullptr) out->builder->Abandon();
     out.reset();
   }
-  input.reset();
-  lock->lock();
-
-  stats_.compaction_bytes_read += bytes_read;
-  stats_.compaction_bytes_written += bytes_written;
-  if (status.ok()) {
-    c->AddInputDeletions(c->edit());
-    for (const auto& meta : outputs) {
-      c->edit()->AddFile(c->output_level(), meta.number, meta.file_size, meta.smallest,
-                         meta.largest);
-    }
-    status = versions_->LogAndApply(c->edit(), lock);
-    if (status.ok()) stats_.compactions++;
-  }
-  for (uint64_t number : output_numbers) pending_outputs_.erase(number);
   return status;
 }
 

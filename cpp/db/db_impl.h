@@ -68,7 +68,7 @@ class DBImpl final : public DB {
     SequenceNumber sequence;
   };
   ReadView GetReadView(const ReadOptions& options);
-  Status GetFromView(const ReadView& view, Slice key, std::string* value);
+  Status GetFromView(const ReadView& view, Slice key, std::string* value, bool no_io);
 
   // Open-time work. REQUIRES: mutex_ held (lock passed where it is released).
   Status Recover(VersionEdit* edit, std::unique_lock<std::mutex>* lock);
@@ -92,6 +92,17 @@ class DBImpl final : public DB {
   void RunManualCompactionStep(std::unique_lock<std::mutex>* lock);
   void RunCompaction(Compaction* c, std::unique_lock<std::mutex>* lock);
   Status DoCompactionWork(Compaction* c, std::unique_lock<std::mutex>* lock);
+  // What one key range of a compaction wrote.
+  struct RangeOutputs {
+    std::vector<FileMetaData> files;  // finished and synced, in key order
+    std::vector<uint64_t> numbers;    // every file number taken (in pending_outputs_)
+    uint64_t bytes_written = 0;
+  };
+  // Merges c's inputs whose user keys lie in (*after, *upto] (nullptr: unbounded)
+  // into new tables. Called without mutex_ held (takes it to number files); the
+  // ranges of one compaction may run on several threads at once.
+  Status CompactKeyRange(Compaction* c, const std::string* after, const std::string* upto,
+                         SequenceNumber smallest_snapshot, bool bottommost, RangeOutputs* out);
   void RecordBackgroundError(const Status& s);
   void DeleteObsoleteFiles(std::unique_lock<std::mutex>* lock);
   SequenceNumber SmallestSnapshot() const;
@@ -110,6 +121,7 @@ class DBImpl final : public DB {
   std::atomic<bool> shutting_down_{false};
   std::vector<std::thread> bg_threads_;
   int max_compactions_ = 1;       // concurrent compactions allowed
+  int max_subcompactions_ = 1;    // key ranges an L0 compaction is split into
   int running_compactions_ = 0;
   bool flush_running_ = false;
   bool manual_running_ = false;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <random>
 #include <thread>
@@ -365,6 +366,155 @@ TEST_F(DBTest, ConcurrentWritersAndReaders) {
   DbStats stats = db_->GetStats();
   EXPECT_EQ(stats.writes, static_cast<uint64_t>(kThreads * kPerThread));
   EXPECT_LE(stats.write_groups, stats.writes);
+}
+
+// L0 -> base compactions split into key ranges merged by parallel threads
+// (max_subcompactions 4) give the same data as unsplit ones (1): random puts and
+// deletions against a model, a snapshot held across the compactions, a reopen.
+class SubcompactionTest : public DBTest, public testing::WithParamInterface<int> {};
+
+INSTANTIATE_TEST_SUITE_P(MaxSubcompactions, SubcompactionTest, testing::Values(1, 4));
+
+TEST_P(SubcompactionTest, SplitL0CompactionsMatchModel) {
+  options_.write_buffer_size = 32 * 1024;
+  options_.target_file_size = 8 * 1024;
+  options_.max_bytes_for_level_base = 64 * 1024;
+  options_.level_size_multiplier = 4;
+  options_.level0_compaction_trigger = 4;
+  options_.max_background_jobs = 3;
+  options_.max_subcompactions = GetParam();
+  Reopen();
+  std::map<std::string, std::string> model;
+  std::mt19937 rng(11);
+  const Snapshot* snap = nullptr;
+  std::map<std::string, std::string> snap_model;
+  for (int i = 0; i < 40000; i++) {
+    std::string k = Key(static_cast<int>(rng() % 3000));
+    if (rng() % 5 == 0) {
+      ASSERT_TRUE(db_->Delete({}, k).ok());
+      model.erase(k);
+    } else {
+      std::string v = std::to_string(i) + std::string(rng() % 80, 'x');
+      ASSERT_TRUE(db_->Put({}, k, v).ok());
+      model[k] = v;
+    }
+    if (i == 15000) {
+      snap = db_->GetSnapshot();
+      snap_model = model;
+    }
+  }
+  auto contents_of = [](const std::map<std::string, std::string>& m) {
+    std::string out;
+    for (const auto& [k, v] : m) out += k + "=" + v + ",";
+    return out;
+  };
+  ASSERT_TRUE(db_->CompactRange(nullptr, nullptr).ok());
+  ReadOptions at_snap;
+  at_snap.snapshot = snap;
+  EXPECT_EQ(Contents(at_snap), contents_of(snap_model));
+  EXPECT_EQ(Contents(), contents_of(model));
+  db_->ReleaseSnapshot(snap);
+  DbStats stats = db_->GetStats();
+  if (GetParam() == 1) {
+    EXPECT_EQ(stats.subcompactions, 0u);
+  } else {
+    EXPECT_GT(stats.subcompactions, 0u);
+  }
+  Reopen();
+  EXPECT_EQ(Contents(), contents_of(model));
+  EXPECT_EQ(ContentsReverse().size(), Contents().size());
+  for (int i = 0; i < 3000; i += 13) {
+    auto m = model.find(Key(i));
+    EXPECT_EQ(Get(Key(i)), m == model.end() ? "NOT_FOUND" : m->second);
+  }
+}
+
+// ReadOptions::no_io answers from memtables and cached blocks, and says
+// Incomplete (never NotFound or a wrong value) where it would need a file read.
+TEST_F(DBTest, NoIoReadsAnswerFromMemoryOrSayIncomplete) {
+  Reopen();
+  for (int i = 0; i < 2000; i++) ASSERT_TRUE(db_->Put({}, Key(i), "v" + Key(i)).ok());
+  ASSERT_TRUE(db_->Flush().ok());
+  ASSERT_TRUE(db_->Put({}, "mem", "in-memtable").ok());
+  Reopen();  // nothing cached, no table open
+  ASSERT_TRUE(db_->Put({}, "mem", "in-memtable").ok());
+  ReadOptions memory;
+  memory.no_io = true;
+  std::string v;
+  ASSERT_TRUE(db_->Get(memory, "mem", &v).ok());
+  EXPECT_EQ(v, "in-memtable");
+  EXPECT_TRUE(db_->Get(memory, Key(5), &v).IsIncomplete());
+  EXPECT_EQ(Get(Key(5)), "v" + Key(5));  // reads the block into the cache
+  ASSERT_TRUE(db_->Get(memory, Key(5), &v).ok());
+  EXPECT_EQ(v, "v" + Key(5));
+  // A key absent from a cached block's range is NotFound without I/O, and one
+  // whose block was never read is Incomplete.
+  Status s = db_->Get(memory, Key(5) + "x", &v);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_TRUE(db_->Get(memory, Key(1999), &v).IsIncomplete());
+  std::vector<std::string> values;
+  std::vector<Status> statuses = db_->MultiGet(memory, {Key(5), Key(1999), "mem"}, &values);
+  EXPECT_TRUE(statuses[0].ok());
+  EXPECT_TRUE(statuses[1].IsIncomplete());
+  EXPECT_TRUE(statuses[2].ok());
+  EXPECT_EQ(values[2], "in-memtable");
+}
+
+// Point reads racing flushes and compactions that delete the files they read:
+// with every table kept open (its pointer left in the file metadata, read
+// without the table cache's lock) and with a small LRU that evicts constantly.
+class OpenFilesTest : public DBTest, public testing::WithParamInterface<int> {};
+
+INSTANTIATE_TEST_SUITE_P(MaxOpenFiles, OpenFilesTest, testing::Values(-1, 10));
+
+TEST_P(OpenFilesTest, PointReadsRaceCompactionsThatDeleteTheirFiles) {
+  options_.write_buffer_size = 16 * 1024;
+  options_.target_file_size = 16 * 1024;
+  options_.max_bytes_for_level_base = 64 * 1024;
+  options_.level_size_multiplier = 4;
+  options_.max_background_jobs = 4;
+  options_.max_open_files = GetParam();
+  Reopen();
+  constexpr int kKeys = 500;
+  constexpr int kRounds = 30;
+  // Round 0 of every key exists before the readers start.
+  for (int i = 0; i < kKeys; i++) ASSERT_TRUE(db_->Put({}, Key(i), Key(i) + "#0000").ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; t++) {
+    readers.emplace_back([&, t] {
+      std::mt19937 rng(static_cast<unsigned>(t));
+      std::vector<int> seen(kKeys, 0);  // rounds only move forward for one reader
+      while (!stop.load()) {
+        const int i = static_cast<int>(rng() % kKeys);
+        const std::string v = Get(Key(i));
+        const size_t hash = v.find('#');
+        if (hash == std::string::npos || v.substr(0, hash) != Key(i)) {
+          errors++;
+          continue;
+        }
+        const int round = std::stoi(v.substr(hash + 1));
+        if (round < seen[i]) errors++;
+        seen[i] = round;
+      }
+    });
+  }
+  for (int round = 1; round <= kRounds; round++) {
+    char suffix[8];
+    std::snprintf(suffix, sizeof(suffix), "#%04d", round);
+    for (int i = 0; i < kKeys; i++) {
+      ASSERT_TRUE(db_->Put({}, Key(i), Key(i) + suffix + std::string(40, 'v')).ok());
+    }
+  }
+  stop = true;
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(errors.load(), 0);
+  DbStats stats = db_->GetStats();
+  EXPECT_GT(stats.compactions, 0u);
+  for (int i = 0; i < kKeys; i += 7) {
+    EXPECT_EQ(Get(Key(i)).substr(0, Key(i).size() + 5), Key(i) + "#0030");
+  }
 }
 
 // Large batches from several threads form commit groups big enough for the

@@ -55,9 +55,10 @@ class InternalKeyComparator final : public Comparator {
   // Inline, with the bytewise user order compared directly (no virtual call):
   // this runs for every step of every memtable, block and merge search.
   int Compare(Slice a, Slice b) const override {
+    if (bytewise_) return InternalBytewiseCompare(a, b);
     Slice ua = ExtractUserKey(a);
     Slice ub = ExtractUserKey(b);
-    int r = bytewise_ ? ua.compare(ub) : user_->Compare(ua, ub);
+    int r = user_->Compare(ua, ub);
     if (r == 0) {
       uint64_t atag = ExtractTag(a);
       uint64_t btag = ExtractTag(b);
@@ -69,6 +70,8 @@ class InternalKeyComparator final : public Comparator {
   void FindShortestSeparator(std::string* start, Slice limit) const override;
   void FindShortSuccessor(std::string* key) const override;
   const Comparator* user_comparator() const { return user_; }
+  // The user order is bytewise: Compare is InternalBytewiseCompare.
+  bool bytewise() const { return bytewise_; }
 
  private:
   const Comparator* user_;

@@ -8,10 +8,10 @@ TableCache::TableCache(std::string dbname, Env* env, TableOptions table_options,
     : dbname_(std::move(dbname)),
       env_(env),
       table_options_(table_options),
-      capacity_(capacity < 1 ? 1 : capacity) {}
+      capacity_(capacity) {}
 
 Status TableCache::FindTable(uint64_t file_number, uint64_t file_size,
-                             std::shared_ptr<Table>* table) {
+                             std::shared_ptr<Table>* table, bool no_io) {
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = tables_.find(file_number);
@@ -21,6 +21,7 @@ Status TableCache::FindTable(uint64_t file_number, uint64_t file_size,
       return Status::OK();
     }
   }
+  if (no_io) return Status::Incomplete("table not open");
   // Open outside the lock: opening reads the footer and index block.
   std::string fname = TableFileName(dbname_, file_number);
   std::unique_ptr<RandomAccessFile> file;
@@ -41,7 +42,7 @@ Status TableCache::FindTable(uint64_t file_number, uint64_t file_size,
   }
   lru_.push_front(file_number);
   tables_.emplace(file_number, Entry{shared, lru_.begin()});
-  while (tables_.size() > capacity_) {
+  while (capacity_ > 0 && tables_.size() > capacity_) {
     tables_.erase(lru_.back());
     lru_.pop_back();
   }
@@ -59,15 +60,24 @@ std::unique_ptr<Iterator> TableCache::NewIterator(uint64_t file_number, uint64_t
   return iter;
 }
 
-Status TableCache::Get(uint64_t file_number, uint64_t file_size, Slice internal_key, void* arg,
-                       void (*handle)(void*, Slice, Slice)) {
-  std::shared_ptr<Table> table;
-  Status s = FindTable(file_number, file_size, &table);
-  if (s.ok()) s = table->InternalGet(internal_key, arg, handle);
-  if (s.IsCorruption()) {
-    return Status::Corruption(TableFileName(dbname_, file_number), s.message());
+Status TableCache::NameCorruption(uint64_t file_number, Status s) const {
+  if (!s.IsCorruption()) return s;
+  return Status::Corruption(TableFileName(dbname_, file_number), s.message());
+}
+
+Status TableCache::Get(const FileMetaData& file, Slice internal_key, void* arg,
+                       void (*handle)(void*, Slice, Slice), bool no_io) {
+  if (const Table* open = file.table.get(); open != nullptr) {
+    return NameCorruption(file.number,
+                          open->InternalGet(internal_key, arg, handle, true, no_io));
   }
-  return s;
+  std::shared_ptr<Table> table;
+  Status s = FindTable(file.number, file.file_size, &table, no_io);
+  if (!s.ok()) return s;
+  // Unbounded: the table stays in tables_ until Evict(), which comes only after
+  // every version listing this file (and so this metadata) is gone.
+  if (capacity_ == 0) file.table.set(table.get());
+  return NameCorruption(file.number, table->InternalGet(internal_key, arg, handle, true, no_io));
 }
 
 void TableCache::Evict(uint64_t file_number) {

@@ -19,6 +19,7 @@
 // Not thread-safe; a plain value type.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -31,6 +32,25 @@
 namespace kvstore {
 
 class VersionSet;
+class Table;
+
+// Where the table cache leaves a file's open Table when open files are unbounded
+// (Options::max_open_files = -1), so point reads reach it without the cache's
+// lock. Set at most once; the Table stays open until the file is deleted, which
+// happens only after no version lists it. A copy starts empty (it describes the
+// same file but is not the one the cache filled).
+class OpenTableSlot {
+ public:
+  OpenTableSlot() = default;
+  OpenTableSlot(const OpenTableSlot&) {}
+  OpenTableSlot& operator=(const OpenTableSlot&) { return *this; }
+
+  const Table* get() const { return table_.load(std::memory_order_acquire); }
+  void set(const Table* table) const { table_.store(table, std::memory_order_release); }
+
+ private:
+  mutable std::atomic<const Table*> table_{nullptr};
+};
 
 struct FileMetaData {
   bool being_compacted = false;  // an input of a running compaction (guarded by the DB mutex)
@@ -38,6 +58,7 @@ struct FileMetaData {
   uint64_t file_size = 0;  // bytes
   InternalKey smallest;    // smallest internal key in the table
   InternalKey largest;     // largest internal key in the table
+  OpenTableSlot table;     // filled by the table cache (see OpenTableSlot)
 };
 
 class VersionEdit {

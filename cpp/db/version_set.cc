@@ -106,7 +106,7 @@ bool NewestFirst(const std::shared_ptr<FileMetaData>& a, const std::shared_ptr<F
 
 uint64_t Version::LevelBytes(int level) const { return TotalFileSize(files_[level]); }
 
-Status Version::Get(const LookupKey& k, std::string* value, bool* found) const {
+Status Version::Get(const LookupKey& k, std::string* value, bool* found, bool no_io) const {
   *found = false;
   const InternalKeyComparator& icmp = *vset_->icmp_;
   const Comparator* ucmp = icmp.user_comparator();
@@ -115,7 +115,7 @@ Status Version::Get(const LookupKey& k, std::string* value, bool* found) const {
 
   auto search = [&](const FileMetaData& f) -> Status {
     Saver saver{SaverState::kNotFound, ucmp, user_key, value};
-    Status s = vset_->table_cache_->Get(f.number, f.file_size, ikey, &saver, SaveValue);
+    Status s = vset_->table_cache_->Get(f, ikey, &saver, SaveValue, no_io);
     if (!s.ok()) {
       *found = true;
       return s;
@@ -763,35 +763,68 @@ void Compaction::AddInputDeletions(VersionEdit* edit) const {
   }
 }
 
-bool Compaction::IsBaseLevelForKey(Slice user_key) {
+bool Compaction::IsBaseLevelForKey(Slice user_key, Cursor* cursor) const {
   const Comparator* ucmp = input_version_->vset_->icmp_->user_comparator();
+  std::array<size_t, kNumLevels>& level_ptrs = cursor->level_ptrs;
   for (int lvl = output_level_ + 1; lvl < kNumLevels; lvl++) {
     const FileList& files = input_version_->files_[lvl];
-    while (level_ptrs_[lvl] < files.size()) {
-      const auto& f = files[level_ptrs_[lvl]];
+    while (level_ptrs[lvl] < files.size()) {
+      const auto& f = files[level_ptrs[lvl]];
       if (ucmp->Compare(user_key, f->largest.user_key()) <= 0) {
         if (ucmp->Compare(user_key, f->smallest.user_key()) >= 0) return false;
         break;
       }
-      level_ptrs_[lvl]++;  // keys arrive in order: this file is behind us for good
+      level_ptrs[lvl]++;  // keys arrive in order: this file is behind us for good
     }
   }
   return true;
 }
 
-bool Compaction::ShouldStopBefore(Slice internal_key) {
+bool Compaction::ShouldStopBefore(Slice internal_key, Cursor* cursor) const {
   const InternalKeyComparator* icmp = input_version_->vset_->icmp_;
-  while (grandparent_index_ < grandparents_.size() &&
-         icmp->Compare(internal_key, grandparents_[grandparent_index_]->largest.Encode()) > 0) {
-    if (seen_key_) overlapped_bytes_ += grandparents_[grandparent_index_]->file_size;
-    grandparent_index_++;
+  while (cursor->grandparent_index < grandparents_.size() &&
+         icmp->Compare(internal_key, grandparents_[cursor->grandparent_index]->largest.Encode()) >
+             0) {
+    if (cursor->seen_key) cursor->overlapped_bytes += grandparents_[cursor->grandparent_index]->file_size;
+    cursor->grandparent_index++;
   }
-  seen_key_ = true;
-  if (overlapped_bytes_ > 10 * max_output_file_size_) {
-    overlapped_bytes_ = 0;
+  cursor->seen_key = true;
+  if (cursor->overlapped_bytes > 10 * max_output_file_size_) {
+    cursor->overlapped_bytes = 0;
     return true;
   }
   return false;
+}
+
+std::vector<std::string> Compaction::SubcompactionCuts(int max_parts) const {
+  std::vector<std::string> cuts;
+  uint64_t total = 0;
+  std::vector<std::pair<Slice, uint64_t>> ends;  // (largest user key, file size)
+  for (int which = 0; which < 2; which++) {
+    for (const auto& f : inputs_[which]) {
+      ends.emplace_back(f->largest.user_key(), f->file_size);
+      total += f->file_size;
+    }
+  }
+  if (max_parts < 2 || total < 2 * max_output_file_size_) return cuts;
+  const Comparator* ucmp = input_version_->vset_->icmp_->user_comparator();
+  std::sort(ends.begin(), ends.end(), [ucmp](const auto& a, const auto& b) {
+    return ucmp->Compare(a.first, b.first) < 0;
+  });
+  // Parts of at least one output file each, at most max_parts of them.
+  const uint64_t parts = std::min<uint64_t>(static_cast<uint64_t>(max_parts),
+                                            total / max_output_file_size_);
+  uint64_t seen = 0;
+  for (size_t i = 0; i + 1 < ends.size() && cuts.size() + 1 < parts; i++) {
+    seen += ends[i].second;
+    // Cut after ends[i] once the parts so far hold their share of the bytes.
+    if (seen * parts >= total * (cuts.size() + 1) &&
+        (cuts.empty() || ucmp->Compare(ends[i].first, cuts.back()) > 0) &&
+        ucmp->Compare(ends[i].first, ends.back().first) < 0) {
+      cuts.emplace_back(ends[i].first.data(), ends[i].first.size());
+    }
+  }
+  return cuts;
 }
 
 }  // namespace kvstore

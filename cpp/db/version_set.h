@@ -49,7 +49,8 @@ class Version {
  public:
   // Looks key up in the files. *value_found is set when an entry (value or
   // deletion) for the key was found; s is NotFound for a deletion or absence.
-  Status Get(const LookupKey& key, std::string* value, bool* found) const;
+  // no_io: see ReadOptions::no_io (Incomplete, with *found set).
+  Status Get(const LookupKey& key, std::string* value, bool* found, bool no_io = false) const;
 
   // Iterators over all files (one per L0 file, one per deeper level), newest data first.
   void AddIterators(std::vector<std::unique_ptr<Iterator>>* iters, bool fill_cache = true) const;
@@ -197,11 +198,28 @@ class Compaction {
   bool IsTrivialMove() const;
   // Records the deletion of every input file in edit().
   void AddInputDeletions(VersionEdit* edit) const;
+  // What IsBaseLevelForKey and ShouldStopBefore remember between calls of one
+  // pass over (a key range of) the compaction, whose keys arrive in order. Each
+  // subcompaction (a disjoint key range, on its own thread) has its own.
+  struct Cursor {
+    size_t grandparent_index = 0;
+    bool seen_key = false;
+    uint64_t overlapped_bytes = 0;
+    std::array<size_t, kNumLevels> level_ptrs{};
+  };
   // True if no level below the output level may hold user_key (a deletion of it can be dropped).
-  bool IsBaseLevelForKey(Slice user_key);
+  bool IsBaseLevelForKey(Slice user_key, Cursor* cursor) const;
+  bool IsBaseLevelForKey(Slice user_key) { return IsBaseLevelForKey(user_key, &cursor_); }
   // True if the output file should be closed before internal_key (it would overlap
   // too much of the grandparent level, making a future compaction expensive).
-  bool ShouldStopBefore(Slice internal_key);
+  bool ShouldStopBefore(Slice internal_key, Cursor* cursor) const;
+  bool ShouldStopBefore(Slice internal_key) { return ShouldStopBefore(internal_key, &cursor_); }
+  // At most max_parts - 1 ascending, distinct user keys that cut the inputs into
+  // parts of similar size: part i holds the user keys in (b[i-1], b[i]], the
+  // first part everything up to b[0], the last everything after the last cut.
+  // Cuts are input files' largest keys, weighted by the files' sizes. Empty when
+  // max_parts < 2 or the inputs are too small (under 2 output files' worth) to split.
+  std::vector<std::string> SubcompactionCuts(int max_parts) const;
 
  private:
   friend class VersionSet;
@@ -215,10 +233,7 @@ class Compaction {
   FileList inputs_[2];
   FileList grandparents_;
   InternalKey compact_pointer_;  // where the next compaction of level_ starts
-  size_t grandparent_index_ = 0;
-  bool seen_key_ = false;
-  uint64_t overlapped_bytes_ = 0;
-  std::array<size_t, kNumLevels> level_ptrs_{};
+  Cursor cursor_;  // for callers that make one pass over the whole compaction
 };
 
 }  // namespace kvstore

@@ -14,6 +14,7 @@ std::vector<std::pair<std::string, uint64_t>> EngineCounters(const DbStats& s) {
       {"live_snapshots", s.live_snapshots},
       {"flushes", s.flushes},
       {"compactions", s.compactions},
+      {"subcompactions", s.subcompactions},
       {"compaction_bytes_read", s.compaction_bytes_read},
       {"compaction_bytes_written", s.compaction_bytes_written},
       {"flush_bytes_written", s.flush_bytes_written},

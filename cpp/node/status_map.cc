@@ -20,6 +20,8 @@ grpc::Status ToGrpcStatus(const Status& s) {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "busy: " + s.message());
     case Status::Code::kNotSupported:
       return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, s.message());
+    case Status::Code::kIncomplete:  // the node never reads with no_io
+      return grpc::Status(grpc::StatusCode::INTERNAL, "incomplete: " + s.message());
   }
   return grpc::Status(grpc::StatusCode::UNKNOWN, s.ToString());
 }

@@ -76,8 +76,9 @@ inline const char* DecodeEntry(const char* p, const char* limit, uint32_t* share
 
 }  // namespace
 
-Status Block::Seek(const Comparator* cmp, const Slice* target, BlockKey* key, Slice* value,
-                   bool* found) const {
+template <class Order>
+Status Block::SeekIn(const Order& order, const Slice* target, BlockKey* key, Slice* value,
+                     bool* found) const {
   *found = false;
   if (malformed_) return Status::Corruption("bad block contents");
   const char* const data = data_.data();
@@ -93,7 +94,7 @@ Status Block::Seek(const Comparator* cmp, const Slice* target, BlockKey* key, Sl
       const char* p = DecodeEntry(data + DecodeFixed32(restarts + mid * sizeof(uint32_t)), limit,
                                   &shared, &non_shared, &value_len);
       if (p == nullptr || shared != 0) return Status::Corruption("bad entry in block");
-      if (cmp->Compare(Slice(p, non_shared), *target) < 0) {
+      if (order.Compare(Slice(p, non_shared), *target) < 0) {
         left = mid;
       } else {
         right = mid - 1;
@@ -109,7 +110,7 @@ Status Block::Seek(const Comparator* cmp, const Slice* target, BlockKey* key, Sl
     key->Truncate(shared);
     key->Append(delta, non_shared);
     p = delta + non_shared;
-    if (target == nullptr || cmp->Compare(key->slice(), *target) >= 0) {
+    if (target == nullptr || order.Compare(key->slice(), *target) >= 0) {
       *value = Slice(p, value_len);
       *found = true;
       return Status::OK();
@@ -118,6 +119,11 @@ Status Block::Seek(const Comparator* cmp, const Slice* target, BlockKey* key, Sl
   }
   return Status::OK();
 }
+
+template Status Block::SeekIn(const ComparatorOrder&, const Slice*, BlockKey*, Slice*,
+                              bool*) const;
+template Status Block::SeekIn(const InternalBytewiseOrder&, const Slice*, BlockKey*, Slice*,
+                              bool*) const;
 
 namespace {
 

@@ -72,7 +72,14 @@ class Block {
   // Corruption ("bad block contents", "bad entry in block") exactly where an
   // iterator would report it.
   Status Seek(const Comparator* cmp, const Slice* target, BlockKey* key, Slice* value,
-              bool* found) const;
+              bool* found) const {
+    return SeekIn(ComparatorOrder{cmp}, target, key, value, found);
+  }
+  // The same with an order from util/comparator.h (ComparatorOrder or the
+  // inline InternalBytewiseOrder), which must be the block's order.
+  template <class Order>
+  Status SeekIn(const Order& order, const Slice* target, BlockKey* key, Slice* value,
+                bool* found) const;
 
  private:
   std::string data_;

@@ -43,11 +43,15 @@ class Table::Index {
   const BlockHandle& handle(size_t i) const { return entries_[i].handle; }
   // The first entry whose separator is >= target in cmp order; size() if none.
   size_t LowerBound(const Comparator* cmp, Slice target) const {
+    return LowerBound(ComparatorOrder{cmp}, target);
+  }
+  template <class Order>
+  size_t LowerBound(const Order& order, Slice target) const {
     size_t lo = 0;
     size_t hi = entries_.size();
     while (lo < hi) {
       const size_t mid = lo + (hi - lo) / 2;
-      if (cmp->Compare(key(mid), target) < 0) {
+      if (order.Compare(key(mid), target) < 0) {
         lo = mid + 1;
       } else {
         hi = mid;
@@ -219,7 +223,7 @@ bool Table::HandleInBounds(const BlockHandle& handle) const {
 }
 
 Status Table::PinBlock(const BlockHandle& handle, bool fill_cache, ScanState* scan,
-                       BlockRef* ref) const {
+                       BlockRef* ref, bool no_io) const {
   if (!HandleInBounds(handle)) {
     return Status::Corruption("bad block handle (outside the sstable)",
                               "offset " + std::to_string(handle.offset) + " size " +
@@ -239,6 +243,7 @@ Status Table::PinBlock(const BlockHandle& handle, bool fill_cache, ScanState* sc
       return Status::OK();
     }
   }
+  if (no_io) return Status::Incomplete("block not in the block cache");
   std::string contents;
   Status s = scan != nullptr ? ReadThroughScan(handle, scan, &contents)
                              : ReadBlock(file_.get(), handle, &contents);
@@ -359,13 +364,23 @@ std::unique_ptr<Iterator> Table::NewIterator(bool fill_cache) const {
 
 Status Table::InternalGet(Slice target, void* arg,
                           void (*handle)(void* arg, Slice key, Slice value),
-                          bool fill_cache) const {
+                          bool fill_cache, bool no_io) const {
   if (filter_ != nullptr) {
     Slice filter_key = target;
     if (options_.internal_keys && target.size() >= 8) filter_key.remove_suffix(8);
     if (!filter_->KeyMayMatch(filter_key)) return Status::OK();
   }
-  const Comparator* const cmp = options_.comparator;
+  if (options_.bytewise_internal_order) {
+    return SearchBlocks(InternalBytewiseOrder{}, target, arg, handle, fill_cache, no_io);
+  }
+  return SearchBlocks(ComparatorOrder{options_.comparator}, target, arg, handle, fill_cache,
+                      no_io);
+}
+
+template <class Order>
+Status Table::SearchBlocks(const Order& cmp, Slice target, void* arg,
+                           void (*handle)(void* arg, Slice key, Slice value),
+                           bool fill_cache, bool no_io) const {
   const Index& index = *index_;
   BlockKey key;
   const Slice* seek = &target;
@@ -374,11 +389,11 @@ Status Table::InternalGet(Slice target, void* arg,
   // answer is the first entry of a following (non-empty) block.
   for (size_t i = index.LowerBound(cmp, target); i < index.size(); i++) {
     BlockRef ref;
-    Status s = PinBlock(index.handle(i), fill_cache, nullptr, &ref);
+    Status s = PinBlock(index.handle(i), fill_cache, nullptr, &ref, no_io);
     if (!s.ok()) return s;
     Slice value;
     bool found = false;
-    s = ref.block()->Seek(cmp, seek, &key, &value, &found);
+    s = ref.block()->SeekIn(cmp, seek, &key, &value, &found);
     if (!s.ok()) return s;
     if (found) {
       (*handle)(arg, key.slice(), value);

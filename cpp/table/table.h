@@ -72,8 +72,10 @@ class Table {
   // when options.internal_keys), handle is not called and no block is read.
   // Returns OK whether or not an entry was found, and Corruption / IOError
   // only when a block could not be read.
+  // no_io: a data block not in the block cache is not read; the call
+  // returns Incomplete instead (with handle not called).
   Status InternalGet(Slice target, void* arg, void (*handle)(void* arg, Slice key, Slice value),
-                     bool fill_cache = true) const;
+                     bool fill_cache = true, bool no_io = false) const;
 
   // Approximate file offset at which the data for key begins (or would begin
   // if present); for keys past the last entry, an offset near the end of the
@@ -95,13 +97,19 @@ class Table {
   Status ReadThroughScan(const BlockHandle& handle, ScanState* scan, std::string* contents) const;
   class BlockRef;  // a block held for one access: a cache pin or an own copy
   // LoadBlock's work, holding the block through *ref (no allocation on a cache hit).
-  Status PinBlock(const BlockHandle& handle, bool fill_cache, ScanState* scan,
-                  BlockRef* ref) const;
+  // no_io: Incomplete instead of a file read on a cache miss.
+  Status PinBlock(const BlockHandle& handle, bool fill_cache, ScanState* scan, BlockRef* ref,
+                  bool no_io = false) const;
   static constexpr size_t kCacheKeySize = 16;  // fixed64 cache id | fixed64 block offset
   void CacheKey(uint64_t offset, char (&key)[kCacheKeySize]) const;
   // Inserts value (charged charge bytes) under offset and keeps it pinned
   // until the table is destroyed.
   void PinInCache(uint64_t offset, std::shared_ptr<void> value, size_t charge);
+  // InternalGet after the filter: the index search and block seeks, in order.
+  template <class Order>
+  Status SearchBlocks(const Order& order, Slice target, void* arg,
+                      void (*handle)(void* arg, Slice key, Slice value), bool fill_cache,
+                      bool no_io) const;
   // Loads the filter named in the metaindex, if any. Corruption if it is
   // listed but damaged; a filter of another key kind is ignored.
   Status LoadFilter();

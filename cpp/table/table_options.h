@@ -16,6 +16,10 @@ struct TableOptions {
   // Order of the keys in the table. Must outlive every TableBuilder and Table
   // using these options, and be the same order for writing and reading.
   const Comparator* comparator = BytewiseComparator();
+  // true when comparator is the DB's internal-key order over bytewise user keys
+  // (InternalBytewiseCompare): point lookups then compare inline, without
+  // virtual calls. Must describe comparator exactly.
+  bool bytewise_internal_order = false;
   // Target size of a data block's contents; a block is closed as soon as it
   // reaches this size, so a block can exceed it by one entry.
   size_t block_size = 4096;

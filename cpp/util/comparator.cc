@@ -10,7 +10,7 @@ namespace {
 
 class BytewiseComparatorImpl final : public Comparator {
  public:
-  int Compare(Slice a, Slice b) const override { return a.compare(b); }
+  int Compare(Slice a, Slice b) const override { return BytewiseCompare(a, b); }
   const char* Name() const override { return "kvstore.BytewiseComparator"; }
 
   void FindShortestSeparator(std::string* start, Slice limit) const override {

@@ -2,6 +2,8 @@
 // Implementations are stateless and safe for concurrent use.
 #pragma once
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "kvstore/slice.h"
@@ -23,5 +25,53 @@ class Comparator {
 
 // memcmp order. A process-wide singleton; never deleted.
 const Comparator* BytewiseComparator();
+
+// The bytewise order compared inline (the same sign as memcmp order): eight
+// bytes at a time as big-endian words, so short keys cost no library call.
+inline int BytewiseCompare(Slice a, Slice b) {
+  const size_t n = a.size() < b.size() ? a.size() : b.size();
+  const char* pa = a.data();
+  const char* pb = b.data();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    uint64_t y;
+    std::memcpy(&x, pa + i, 8);
+    std::memcpy(&y, pb + i, 8);
+    if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
+  }
+  for (; i < n; i++) {
+    const auto x = static_cast<unsigned char>(pa[i]);
+    const auto y = static_cast<unsigned char>(pb[i]);
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
+}
+
+// The DB's internal-key order (docs/format.md): a user key followed by an
+// 8-byte little-endian tag (sequence << 8 | type); user keys in bytewise
+// order, then tags descending (newest first). Keys shorter than a tag compare
+// as if their tag were 0 (never produced by the DB; kept total for safety).
+inline int InternalBytewiseCompare(Slice a, Slice b) {
+  const size_t alen = a.size() >= 8 ? a.size() - 8 : a.size();
+  const size_t blen = b.size() >= 8 ? b.size() - 8 : b.size();
+  const int r = BytewiseCompare(Slice(a.data(), alen), Slice(b.data(), blen));
+  if (r != 0) return r;
+  uint64_t atag = 0;
+  uint64_t btag = 0;
+  if (a.size() >= 8) std::memcpy(&atag, a.data() + alen, 8);
+  if (b.size() >= 8) std::memcpy(&btag, b.data() + blen, 8);
+  return atag > btag ? -1 : (atag < btag ? 1 : 0);
+}
+
+// Orders for the search templates of the table layer: any Comparator through
+// its virtual Compare, or the DB's internal-key order inline.
+struct ComparatorOrder {
+  const Comparator* cmp;
+  int Compare(Slice a, Slice b) const { return cmp->Compare(a, b); }
+};
+struct InternalBytewiseOrder {
+  int Compare(Slice a, Slice b) const { return InternalBytewiseCompare(a, b); }
+};
 
 }  // namespace kvstore

@@ -19,6 +19,7 @@ std::string Status::ToString() const {
     case Code::kIOError: name = "IO error"; break;
     case Code::kBusy: name = "Busy"; break;
     case Code::kNotSupported: name = "Not supported"; break;
+    case Code::kIncomplete: name = "Incomplete"; break;
   }
   return std::string(name) + ": " + msg_;
 }

@@ -130,6 +130,7 @@ class DB(_Reader):
         level0_stop_writes_trigger: int = ...,
         delayed_write_rate: int = ...,
         max_background_jobs: int = ...,
+        max_subcompactions: int = ...,
         concurrent_memtable_writes: bool = ...,
         max_open_files: int = ...,
         bloom_bits_per_key: int = ...,

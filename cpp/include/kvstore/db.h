@@ -47,6 +47,7 @@ struct DbStats {
   uint64_t live_snapshots = 0;
   uint64_t flushes = 0;
   uint64_t compactions = 0;
+  uint64_t subcompactions = 0;          // key ranges run by split L0 compactions
   uint64_t compaction_bytes_read = 0;
   uint64_t compaction_bytes_written = 0;
   uint64_t flush_bytes_written = 0;

@@ -61,13 +61,23 @@ struct Options {
   uint64_t delayed_write_rate = 16 * 1024 * 1024;
   // Threads for flushes and compactions (0 = the number of cores, at least 2).
   int max_background_jobs = 0;
+  // An L0 -> base compaction (which takes every overlapping L0 file at once) is
+  // split into up to this many key ranges, merged by parallel threads (on top of
+  // the background pool) into disjoint output files. 1 = never split; 0 = the
+  // number of cores, at most 4. Only inputs of at least two target_file_size
+  // worth are split, into parts of at least one file each.
+  int max_subcompactions = 0;
   // Writers of one commit group insert their own batches into the memtable in
   // parallel (after the group's single WAL write) instead of the leader
   // inserting the whole group; done for groups of at least 64 KiB, where the
   // inserts outweigh waking each writer.
   bool concurrent_memtable_writes = true;
-  // SST files kept open (table cache capacity).
-  int max_open_files = 1000;
+  // SST files kept open. -1 (default): every live file stays open once read, and
+  // point reads reach its table without a shared lock (each open file holds a
+  // descriptor, and its index and filter stay charged to the block cache). A
+  // value >= 10 bounds the open files with an LRU (max_open_files - 10 tables);
+  // every file probe then takes the LRU's lock.
+  int max_open_files = -1;
 
   // Bloom filter bits per key in every SST (0 disables filters). 10 bits give
   // about a 1% false-positive rate; a filter probe touches one 64-byte line.
@@ -95,6 +105,11 @@ struct ReadOptions {
   std::optional<std::string> upper_bound;
   // Keep blocks read by this operation in the cache (when there is one).
   bool fill_cache = true;
+  // Get/MultiGet only: answer from memory alone (memtables, the block cache,
+  // tables already open); a key whose answer needs a file read gets
+  // Status::Incomplete instead. Lets a caller try a cheap read without giving
+  // up a thread (the Python binding keeps the GIL for it) before a real one.
+  bool no_io = false;
 };
 
 struct WriteOptions {

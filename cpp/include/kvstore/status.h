@@ -21,6 +21,7 @@ class Status {
     kIOError = 4,
     kBusy = 5,          // resource in use (e.g. data directory locked by another process)
     kNotSupported = 6,
+    kIncomplete = 7,    // a memory-only read (ReadOptions::no_io) needed a file read
   };
 
   Status() = default;
@@ -36,6 +37,9 @@ class Status {
   static Status NotSupported(Slice msg, Slice msg2 = {}) {
     return Status(Code::kNotSupported, msg, msg2);
   }
+  static Status Incomplete(Slice msg, Slice msg2 = {}) {
+    return Status(Code::kIncomplete, msg, msg2);
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
@@ -44,6 +48,7 @@ class Status {
   bool IsIOError() const { return code_ == Code::kIOError; }
   bool IsBusy() const { return code_ == Code::kBusy; }
   bool IsNotSupported() const { return code_ == Code::kNotSupported; }
+  bool IsIncomplete() const { return code_ == Code::kIncomplete; }
 
   Code code() const { return code_; }
   const std::string& message() const { return msg_; }
