@@ -744,6 +744,7 @@ void DBImpl::RunCompaction(Compaction* c, std::unique_lock<std::mutex>* lock) {
     status = DoCompactionWork(c, lock);
   }
   versions_->ReleaseInputs(c);
+  c->ReleaseInputVersion();  // else the inputs stay live until the next compaction
   running_compactions_--;
   if (!status.ok() && !shutting_down_.load()) RecordBackgroundError(status);
   DeleteObsoleteFiles(lock);
@@ -761,6 +762,7 @@ void DBImpl::RunManualCompactionStep(std::unique_lock<std::mutex>* lock) {
     running_compactions_++;
     Status status = DoCompactionWork(c.get(), lock);
     versions_->ReleaseInputs(c.get());
+    c->ReleaseInputVersion();
     running_compactions_--;
     DeleteObsoleteFiles(lock);
     if (!status.ok()) {

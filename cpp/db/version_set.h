@@ -194,6 +194,9 @@ class Compaction {
   int num_input_files(int which) const { return static_cast<int>(inputs_[which].size()); }
   uint64_t MaxOutputFileSize() const { return max_output_file_size_; }
 
+  // Drops the reference to the version the compaction was picked from, once its
+  // result is installed (or abandoned), so that version's files can be deleted.
+  void ReleaseInputVersion() { input_version_.reset(); }
   // A single input file that can move down a level without rewriting.
   bool IsTrivialMove() const;
   // Records the deletion of every input file in edit().
