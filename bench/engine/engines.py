@@ -30,10 +30,12 @@ class EngineConfig:
     name: str  # unique label used in the results, e.g. "rocksdb+bloom"
     engine: str  # kvstore | rocksdb | leveldb | lmdb
     bloom_bits: int = 0  # 0 = the binding's default (no filter for the peers)
+    cache_bytes: int = 0  # block cache (RocksDB); 0 = the binding's default
     extra: dict[str, Any] = field(default_factory=dict)  # extra kvstore.DB keyword options
 
 
 MODULES = {"kvstore": "kvstore", "rocksdb": "rocksdict", "leveldb": "plyvel", "lmdb": "lmdb"}
+KVSTORE_CACHE_BYTES = 128 << 20  # kvstore's default block_cache_size
 
 
 def available(engine: str) -> bool:
@@ -50,6 +52,13 @@ def default_configs(engines: Iterable[str], kvstore_options: dict[str, Any]) -> 
         elif engine in ("rocksdb", "leveldb"):
             out.append(EngineConfig(engine, engine))
             out.append(EngineConfig(f"{engine}+bloom", engine, bloom_bits=10))
+            if engine == "rocksdb":
+                # Memory at equal cache: RocksDB with kvstore's default block cache size.
+                out.append(
+                    EngineConfig(
+                        "rocksdb+bloom+128M", engine, bloom_bits=10, cache_bytes=KVSTORE_CACHE_BYTES
+                    )
+                )
         elif engine == "lmdb":
             out.append(EngineConfig("lmdb", "lmdb"))  # a B+tree: no filters to turn on
         else:
@@ -106,6 +115,10 @@ class Engine:
         """Counters the engine reports (write amplification inputs, stalls); may be empty."""
         return {}
 
+    def compact(self) -> bool:
+        """Compacts the whole key range and waits for it; False if the engine has no such call."""
+        return False
+
 
 class KvstoreEngine(Engine):
     def __init__(self, config: EngineConfig) -> None:
@@ -135,6 +148,10 @@ class KvstoreEngine(Engine):
 
     def multi_get(self, keys: Sequence[bytes]) -> int:
         return sum(v is not None for v in self.db.multi_get(keys))
+
+    def compact(self) -> bool:
+        self.db.compact_range()
+        return True
 
     def scan(self, reverse: bool) -> int:
         n = 0
@@ -187,6 +204,8 @@ class RocksdbEngine(Engine):
             self.options["block_based_table_factory"] = (
                 f"BlockBasedOptions.set_bloom_filter({config.bloom_bits}, False)"
             )
+        if config.cache_bytes:
+            self.options["block_cache"] = f"Cache({config.cache_bytes >> 20} MiB)"
         self.options["WriteOptions.sync"] = "False (True in fillsync)"
         self.notes = [
             "multiget: Rdict.get(list) (RocksDB MultiGet)",
@@ -198,9 +217,12 @@ class RocksdbEngine(Engine):
         r = self._r
         opts = r.Options(raw_mode=True)
         opts.create_if_missing(True)
-        if self.config.bloom_bits:
+        if self.config.bloom_bits or self.config.cache_bytes:
             table = r.BlockBasedOptions()
-            table.set_bloom_filter(self.config.bloom_bits, False)
+            if self.config.bloom_bits:
+                table.set_bloom_filter(self.config.bloom_bits, False)
+            if self.config.cache_bytes:
+                table.set_block_cache(r.Cache(self.config.cache_bytes))
             opts.set_block_based_table_factory(table)
         self.db = r.Rdict(path, opts)
         wo = r.WriteOptions()
@@ -212,6 +234,10 @@ class RocksdbEngine(Engine):
     def close(self) -> None:
         self.db.close()
         self.db = None
+
+    def compact(self) -> bool:
+        self.db.compact_range(None, None)
+        return True
 
     def write_batch(self, pairs: Sequence[Pair]) -> None:
         batch = self._r.WriteBatch(raw_mode=True)
@@ -291,6 +317,10 @@ class LeveldbEngine(Engine):
     def close(self) -> None:
         self.db.close()
         self.db = None
+
+    def compact(self) -> bool:
+        self.db.compact_range()
+        return True
 
     def write_batch(self, pairs: Sequence[Pair]) -> None:
         with self.db.write_batch() as wb:
