@@ -171,3 +171,4 @@ def default_options() -> dict[str, Any]: ...
 
 # The Raft core's bindings (kvstore._core.raft), used by kvstore.sim.
 raft: Any
+# kvstore._core._primitives (the micro-benchmarks' hot primitives) is typed in _primitives.pyi.
