@@ -582,11 +582,13 @@ class PyIterator {
     auto st = std::make_shared<IterState>();
     st->lower = OptionalBytes(start, "start");
     st->upper = OptionalBytes(stop, "stop");
+    std::optional<std::string> prefix_key;
     if (!prefix.is_none()) {
       std::string p = *OptionalBytes(prefix, "prefix");
       if (!st->lower || *st->lower < p) st->lower = p;
       std::optional<std::string> end = PrefixSuccessor(p);
       if (end && (!st->upper || *end < *st->upper)) st->upper = end;
+      prefix_key = std::move(p);
     }
     st->reverse = reverse;
     st->mode = mode;
@@ -596,6 +598,7 @@ class PyIterator {
       ReadOptions ro = scope.read_options();
       ro.lower_bound = st->lower;
       ro.upper_bound = st->upper;
+      ro.prefix = std::move(prefix_key);
       py::gil_scoped_release nogil;
       st->it = scope.db()->NewIterator(ro);
       std::lock_guard<std::mutex> l(core->mu);
@@ -922,6 +925,7 @@ class PyDB {
     out["stall_stops"] = st.stall_stops;
     out["stall_micros"] = st.stall_micros;
     out["wal_bytes_dropped"] = st.wal_bytes_dropped;
+    out["prefix_filter_skips"] = st.prefix_filter_skips;
     out["disk_bytes"] = disk;
     return out;
   }
@@ -1227,6 +1231,13 @@ const std::vector<OptionSpec>& OptionTable() {
          [](OpenArgs& a, py::handle v) {
            a.options.bloom_bits_per_key = IntOption<int>("bloom_bits_per_key", v, 0, kIntMax);
          }},
+        {"prefix_length", py::int_(d.prefix_length),
+         "prefix filtering (0 = off): every new SST's filter also holds the first\n"
+         "      prefix_length bytes of each key, so scans with prefix= at least that long skip\n"
+         "      SSTs holding no key with that prefix (needs bloom_bits_per_key > 0).",
+         [](OpenArgs& a, py::handle v) {
+           a.options.prefix_length = IntOption<size_t>("prefix_length", v, 0, kMaxKeySize);
+         }},
         {"block_cache_size", py::int_(d.block_cache_size),
          "bytes of the block cache shared by data, index and filter blocks (0 disables\n"
          "      caching of data blocks).",
@@ -1302,8 +1313,9 @@ std::string DbDoc() {
 
 constexpr const char* kRangeArgsDoc =
     "start (inclusive) and stop (exclusive) bound the keys; prefix restricts them to\n"
-    "keys that start with it (combined with start/stop); reverse walks from the\n"
-    "last key down. All bounds are bytes-like or None.";
+    "keys that start with it (combined with start/stop) and lets the scan skip SSTs\n"
+    "whose key range or prefix filter (see prefix_length) excludes it; reverse walks\n"
+    "from the last key down. All bounds are bytes-like or None.";
 
 }  // namespace
 
@@ -1473,8 +1485,9 @@ void RegisterEngine(py::module_& m) {
            "flushes, compactions, subcompactions, compaction_bytes_read,\n"
            "compaction_bytes_written,\n"
            "flush_bytes_written, wal_bytes_written, wal_syncs, write_groups, writes,\n"
-           "stall_slowdowns, stall_stops, stall_micros, wal_bytes_dropped and disk_bytes\n"
-           "(live SST and WAL bytes).")
+           "stall_slowdowns, stall_stops, stall_micros, wal_bytes_dropped,\n"
+           "prefix_filter_skips (SSTs prefix scans skipped by their prefix filter) and\n"
+           "disk_bytes (live SST and WAL bytes).")
       .def("approximate_size", &PyDB::ApproximateSize,
            "Bytes on disk of the live SST and WAL files.")
       .def("close", &PyDB::Close,

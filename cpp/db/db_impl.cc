@@ -43,6 +43,7 @@ Status ValidateOptions(const Options& o) {
   if (o.max_subcompactions < 0) return Status::InvalidArgument("max_subcompactions < 0");
   if (o.delayed_write_rate < 1024) return Status::InvalidArgument("delayed_write_rate < 1024");
   if (o.bloom_bits_per_key < 0) return Status::InvalidArgument("bloom_bits_per_key < 0");
+  if (o.prefix_length > kMaxKeySize) return Status::InvalidArgument("prefix_length > 64 KiB");
   if (o.zstd_level < 1 || o.zstd_level > 19) return Status::InvalidArgument("zstd_level not in 1..19");
   return Status::OK();
 }
@@ -85,6 +86,7 @@ TableOptions MakeTableOptions(const Options& options, const InternalKeyComparato
   t.zstd_level = options.zstd_level;
   t.bloom_bits_per_key = options.bloom_bits_per_key;
   t.internal_keys = true;
+  t.prefix_length = options.prefix_length;
   t.block_cache = std::move(block_cache);
   return t;
 }
@@ -613,10 +615,23 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   std::vector<std::unique_ptr<Iterator>> children;
   children.push_back(view.mem->NewIterator());
   for (const auto& imm : view.imms) children.push_back(imm->NewIterator());
-  view.version->AddIterators(&children, options.fill_cache);
+  std::optional<std::string> lower = options.lower_bound;
+  std::optional<std::string> upper = options.upper_bound;
+  if (options.prefix.has_value()) {
+    // Keys outside [prefix, successor) are out of bounds, so the tables left
+    // out cannot change what the iterator shows.
+    const std::string& prefix = *options.prefix;
+    const Comparator* ucmp = icmp_.user_comparator();
+    if (!lower.has_value() || ucmp->Compare(*lower, prefix) < 0) lower = prefix;
+    std::optional<std::string> end = PrefixSuccessor(prefix);
+    if (end.has_value() && (!upper.has_value() || ucmp->Compare(*end, *upper) < 0)) upper = end;
+    view.version->AddPrefixIterators(&children, options.fill_cache, prefix, &prefix_filter_skips_);
+  } else {
+    view.version->AddIterators(&children, options.fill_cache);
+  }
   auto internal = NewMergingIterator(&icmp_, std::move(children));
   auto iter = NewDBIterator(icmp_.user_comparator(), std::move(internal), view.sequence,
-                            options.lower_bound, options.upper_bound);
+                            std::move(lower), std::move(upper));
   // The iterator pins the memtables and the version (so their files) until destroyed.
   iter->RegisterCleanup([view]() mutable { view = ReadView{}; });
   return iter;
@@ -1069,6 +1084,7 @@ DbStats DBImpl::GetStats() {
   stats.immutable_memtables = imms_.size();
   stats.last_sequence = versions_->LastSequence();
   stats.live_snapshots = snapshots_.size();
+  stats.prefix_filter_skips = prefix_filter_skips_.load(std::memory_order_relaxed);
   return stats;
 }
 

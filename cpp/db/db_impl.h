@@ -150,6 +150,7 @@ class DBImpl final : public DB {
 
   std::unique_ptr<VersionSet> versions_;
   DbStats stats_;  // counters; levels are filled in by GetStats()
+  std::atomic<uint64_t> prefix_filter_skips_{0};  // counted by iterators, without the mutex
 };
 
 }  // namespace kvstore

@@ -80,6 +80,15 @@ Status TableCache::Get(const FileMetaData& file, Slice internal_key, void* arg,
   return NameCorruption(file.number, table->InternalGet(internal_key, arg, handle, true, no_io));
 }
 
+Status TableCache::PrefixMayMatch(uint64_t file_number, uint64_t file_size, Slice prefix,
+                                  bool* may_match) {
+  *may_match = true;
+  std::shared_ptr<Table> table;
+  Status s = FindTable(file_number, file_size, &table);
+  if (s.ok()) *may_match = table->PrefixMayMatch(prefix);
+  return s;
+}
+
 void TableCache::Evict(uint64_t file_number) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = tables_.find(file_number);

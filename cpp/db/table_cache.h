@@ -42,6 +42,11 @@ class TableCache {
   Status Get(const FileMetaData& file, Slice internal_key, void* arg,
              void (*handle)(void*, Slice, Slice), bool no_io = false);
 
+  // Sets *may_match to the table's Table::PrefixMayMatch(prefix) (opening
+  // the table if needed; no data block is read). An error opening it is
+  // returned, never taken as "no match".
+  Status PrefixMayMatch(uint64_t file_number, uint64_t file_size, Slice prefix, bool* may_match);
+
   // Drops the table (the file is being deleted).
   void Evict(uint64_t file_number);
 

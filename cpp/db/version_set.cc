@@ -175,6 +175,70 @@ void Version::AddIterators(std::vector<std::unique_ptr<Iterator>>* iters, bool f
   }
 }
 
+namespace {
+
+// An iterator over one table for a prefix scan; nullptr when the table's
+// prefix filter shows that no key starts with prefix (counted in *skips).
+std::unique_ptr<Iterator> OpenForPrefix(TableCache* cache, uint64_t number, uint64_t file_size,
+                                        bool fill_cache, Slice prefix,
+                                        std::atomic<uint64_t>* skips) {
+  bool may_match = true;
+  Status s = cache->PrefixMayMatch(number, file_size, prefix, &may_match);
+  if (!s.ok()) return NewEmptyIterator(s);
+  if (!may_match) {
+    skips->fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  return cache->NewIterator(number, file_size, fill_cache);
+}
+
+}  // namespace
+
+void Version::AddPrefixIterators(std::vector<std::unique_ptr<Iterator>>* iters, bool fill_cache,
+                                 Slice prefix, std::atomic<uint64_t>* filter_skips) const {
+  TableCache* cache = vset_->table_cache_;
+  const Comparator* ucmp = vset_->icmp_->user_comparator();
+  const std::optional<std::string> end = PrefixSuccessor(prefix);
+  // A file may hold keys starting with prefix iff its range meets [prefix, end).
+  const auto below_end = [&](const FileMetaData& f) {
+    return !end.has_value() || ucmp->Compare(f.smallest.user_key(), *end) < 0;
+  };
+  for (const auto& f : files_[0]) {
+    if (ucmp->Compare(f->largest.user_key(), prefix) < 0 || !below_end(*f)) continue;
+    auto it = OpenForPrefix(cache, f->number, f->file_size, fill_cache, prefix, filter_skips);
+    if (it != nullptr) iters->push_back(std::move(it));
+  }
+  std::string seek;
+  AppendInternalKey(&seek, ParsedInternalKey{prefix, kMaxSequenceNumber, kValueTypeForSeek});
+  for (int level = 1; level < kNumLevels; level++) {
+    const FileList& files = files_[level];
+    // Sorted, disjoint files: the candidates are a run [lo, hi).
+    const auto lo = files.begin() + static_cast<ptrdiff_t>(FindFile(*vset_->icmp_, files, seek));
+    const auto hi = std::partition_point(lo, files.end(), [&](const auto& f) { return below_end(*f); });
+    if (lo == hi) continue;
+    if (hi - lo == 1) {
+      const FileMetaData& f = **lo;
+      auto it = OpenForPrefix(cache, f.number, f.file_size, fill_cache, prefix, filter_skips);
+      if (it != nullptr) iters->push_back(std::move(it));
+      continue;
+    }
+    auto run = std::make_shared<FileList>(lo, hi);
+    auto iter = NewTwoLevelIterator(
+        std::make_unique<LevelFileNumIterator>(*vset_->icmp_, run.get()),
+        [cache, fill_cache, filter_skips, run, p = std::string(prefix)](
+            Slice file_value) -> std::unique_ptr<Iterator> {
+          if (file_value.size() != 16) {
+            return NewEmptyIterator(Status::Corruption("bad file entry in level iterator"));
+          }
+          auto it = OpenForPrefix(cache, DecodeFixed64(file_value.data()),
+                                  DecodeFixed64(file_value.data() + 8), fill_cache, p,
+                                  filter_skips);
+          return it != nullptr ? std::move(it) : NewEmptyIterator();
+        });
+    iters->push_back(std::move(iter));
+  }
+}
+
 int Version::DeepestNonEmptyLevel() const {
   for (int level = kNumLevels - 1; level > 0; level--) {
     if (!files_[level].empty()) return level;

@@ -54,6 +54,14 @@ class Version {
 
   // Iterators over all files (one per L0 file, one per deeper level), newest data first.
   void AddIterators(std::vector<std::unique_ptr<Iterator>>* iters, bool fill_cache = true) const;
+  // The same for an iterator that will read only user keys starting with
+  // prefix: files whose key range misses the prefix are left out, and so are
+  // files whose prefix filter excludes it (each counted in *filter_skips):
+  // L0 files (and a level's only candidate file) here, the candidate files of
+  // a level as the level iterator reaches them. *filter_skips must outlive
+  // the iterators.
+  void AddPrefixIterators(std::vector<std::unique_ptr<Iterator>>* iters, bool fill_cache,
+                          Slice prefix, std::atomic<uint64_t>* filter_skips) const;
   // The deepest level holding files (0 if none).
   int DeepestNonEmptyLevel() const;
 

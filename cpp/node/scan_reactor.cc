@@ -64,6 +64,7 @@ ScanReactor::ScanReactor(NodeState* state, grpc::CallbackServerContext* ctx,
     ro.snapshot = snapshot_;
     if (!lower.empty()) ro.lower_bound = lower;
     ro.upper_bound = upper;
+    if (!req->prefix().empty()) ro.prefix = req->prefix();  // lets the engine skip SSTs
     iter_ = st_->db->NewIterator(ro);
   }
   Schedule();

@@ -336,6 +336,17 @@ Status Table::LoadFilter() {
   s = BloomFilter::Parse(Slice(contents).substr(1), &filter);
   if (!s.ok()) return Status::Corruption("bad sstable filter block", s.message());
   filter_ = std::move(filter);
+  meta->Seek(kFilterPrefixLengthName);
+  if (meta->Valid() && meta->key() == Slice(kFilterPrefixLengthName)) {
+    Slice v = meta->value();
+    uint32_t n = 0;
+    if (!GetVarint32(&v, &n) || !v.empty() || n == 0) {
+      return Status::Corruption("bad sstable metaindex block", "bad filter prefix length");
+    }
+    prefix_length_ = n;
+  } else if (!meta->status().ok()) {
+    return Status::Corruption("bad sstable metaindex block");
+  }
   PinInCache(handle.offset, std::const_pointer_cast<BloomFilter>(filter_),
              filter_->MemoryUsage() + kBlockCacheOverhead);
   return Status::OK();
@@ -402,6 +413,11 @@ Status Table::SearchBlocks(const Order& cmp, Slice target, void* arg,
     seek = nullptr;  // following blocks: their first entry
   }
   return Status::OK();
+}
+
+bool Table::PrefixMayMatch(Slice prefix) const {
+  if (filter_ == nullptr || prefix_length_ == 0 || prefix.size() < prefix_length_) return true;
+  return filter_->KeyMayMatch(Slice(prefix.data(), prefix_length_));
 }
 
 uint64_t Table::ApproximateOffsetOf(Slice key) const {

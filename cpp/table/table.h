@@ -77,6 +77,16 @@ class Table {
   Status InternalGet(Slice target, void* arg, void (*handle)(void* arg, Slice key, Slice value),
                      bool fill_cache = true, bool no_io = false) const;
 
+  // False when no key of the table starts with prefix, which the table's
+  // filter shows only if it holds prefixes (written with prefix_length > 0),
+  // prefix is at least that long, and the filter holds no key (or prefix)
+  // equal to prefix's first prefix_length() bytes. Otherwise true: the table
+  // may hold such keys. Keys are user keys when options.internal_keys. Reads
+  // no block.
+  bool PrefixMayMatch(Slice prefix) const;
+  // The prefix length the table's usable filter was built with; 0 if none.
+  size_t prefix_length() const { return prefix_length_; }
+
   // Approximate file offset at which the data for key begins (or would begin
   // if present); for keys past the last entry, an offset near the end of the
   // file. Never fails.
@@ -110,8 +120,9 @@ class Table {
   Status SearchBlocks(const Order& order, Slice target, void* arg,
                       void (*handle)(void* arg, Slice key, Slice value), bool fill_cache,
                       bool no_io) const;
-  // Loads the filter named in the metaindex, if any. Corruption if it is
-  // listed but damaged; a filter of another key kind is ignored.
+  // Loads the filter named in the metaindex, if any, and the prefix length it
+  // was built with. Corruption if either is listed but damaged; a filter of
+  // another key kind is ignored.
   Status LoadFilter();
   // An iterator over the data block named by an index entry's value.
   std::unique_ptr<Iterator> BlockIterator(Slice index_value, bool fill_cache,
@@ -126,6 +137,7 @@ class Table {
   std::shared_ptr<const Index> index_;
   std::shared_ptr<const Block> metaindex_block_;  // name -> handle of meta blocks
   std::shared_ptr<const BloomFilter> filter_;     // null: no (usable) filter
+  size_t prefix_length_ = 0;                      // filter_ also holds prefixes this long
   uint64_t cache_id_ = 0;                         // with a block cache: this table's key prefix
   std::vector<std::pair<std::string, Cache::Handle*>> pinned_;  // index and filter entries
 };

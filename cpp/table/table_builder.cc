@@ -2,6 +2,7 @@
 
 #include <cassert>
 
+#include "util/coding.h"
 #include "util/compression.h"
 
 namespace kvstore {
@@ -27,13 +28,13 @@ void TableBuilder::Add(Slice key, Slice value) {
   }
   if (filter_ != nullptr) {
     if (!options_.internal_keys) {
-      filter_->AddKey(key);
+      AddFilterKey(key);
     } else if (key.size() >= 8) {
       // Versions of one user key are adjacent: add each user key once.
       Slice user_key(key.data(), key.size() - 8);
       if (num_entries_ == 0 || last_key_.size() < 8 ||
           Slice(last_key_.data(), last_key_.size() - 8) != user_key) {
-        filter_->AddKey(user_key);
+        AddFilterKey(user_key);
       }
     }
   }
@@ -43,6 +44,17 @@ void TableBuilder::Add(Slice key, Slice value) {
   num_entries_++;
   data_block_.Add(key, value);
   if (data_block_.CurrentSizeEstimate() >= options_.block_size) FlushDataBlock();
+}
+
+void TableBuilder::AddFilterKey(Slice key) {
+  filter_->AddKey(key);
+  const size_t n = options_.prefix_length;
+  if (n == 0 || key.size() < n) return;  // shorter keys are in whole (above)
+  const Slice prefix(key.data(), n);
+  if (has_last_prefix_ && prefix == Slice(last_prefix_)) return;
+  if (key.size() > n) filter_->AddKey(prefix);  // a key of exactly n bytes is its own prefix
+  last_prefix_.assign(prefix.data(), prefix.size());
+  has_last_prefix_ = true;
 }
 
 void TableBuilder::AddPendingIndexEntry(const Slice* next_key) {
@@ -108,6 +120,11 @@ Status TableBuilder::Finish() {
     std::string encoded;
     filter_handle.EncodeTo(&encoded);
     metaindex_block.Add(kFilterBlockName, encoded);
+    if (options_.prefix_length > 0) {  // names in bytewise order: after kFilterBlockName
+      encoded.clear();
+      PutVarint32(&encoded, static_cast<uint32_t>(options_.prefix_length));
+      metaindex_block.Add(kFilterPrefixLengthName, encoded);
+    }
   }
   WriteBlock(&metaindex_block, &metaindex_handle);
   if (!status_.ok()) return status_;

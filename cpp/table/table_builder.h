@@ -7,7 +7,10 @@
 // last key of the block <= k < first key of the next block (a short
 // successor of the last key for the final block) -> the block's encoded
 // BlockHandle. The metaindex block maps names to handles of meta blocks:
-// kFilterBlockName -> the table's bloom filter (when bloom_bits_per_key > 0).
+// kFilterBlockName -> the table's bloom filter (when bloom_bits_per_key > 0),
+// and, when that filter also holds key prefixes (options.prefix_length > 0),
+// kFilterPrefixLengthName -> varint32 prefix length (the value itself, not a
+// block handle).
 //
 //   filter block = uint8 key kind (0 whole keys, 1 user keys of internal keys)
 //                  | bloom filter (util/bloom.h)
@@ -38,6 +41,11 @@ namespace kvstore {
 // filter format: a reader ignores filters whose name it does not know.
 inline constexpr char kFilterBlockName[] = "filter.kvstore.blocked_bloom.1";
 enum class FilterKeyKind : unsigned char { kWholeKey = 0, kUserKey = 1 };
+// Metaindex name whose value (varint32 L >= 1) says that the filter also holds
+// the first L bytes of every filter key of at least L bytes. Readers that do
+// not know it still use the filter for whole keys: the prefixes only add
+// false positives there.
+inline constexpr char kFilterPrefixLengthName[] = "filter.kvstore.fixed_prefix.1";
 
 class TableBuilder {
  public:
@@ -74,6 +82,8 @@ class TableBuilder {
   void WriteRawBlock(Slice contents, CompressionType type, BlockHandle* handle);
   // next_key is null when the pending block is the last one.
   void AddPendingIndexEntry(const Slice* next_key);
+  // Adds a filter key (and its prefix, with options_.prefix_length) to filter_.
+  void AddFilterKey(Slice key);
 
   const TableOptions options_;
   WritableFile* const file_;
@@ -91,6 +101,8 @@ class TableBuilder {
   std::string scratch_;
   std::string compressed_;  // reused buffer for compressed data blocks
   std::unique_ptr<BloomFilterBuilder> filter_;  // null: no filter
+  std::string last_prefix_;  // the last prefix added (keys arrive sorted: each once)
+  bool has_last_prefix_ = false;
 };
 
 }  // namespace kvstore

@@ -43,6 +43,14 @@ struct TableOptions {
   // false: the filter holds whole keys. A table's filter is used only when
   // it was written in the same mode as it is read.
   bool internal_keys = false;
+  // Writing, with a filter: also add to it the first prefix_length bytes of
+  // every filter key (user key when internal_keys) at least that long, each
+  // distinct prefix once, and record prefix_length in the metaindex (0 = no
+  // prefixes). Shorter keys are in the filter whole, as always: no prefix of
+  // prefix_length bytes can match them, so they need no entry. Reading uses
+  // the length recorded in each table (Table::PrefixMayMatch), whatever this
+  // says, so tables written with another length stay correct.
+  size_t prefix_length = 0;
 
   // Reading: the block cache shared by every table of a DB (nullptr = none:
   // data blocks are read from the file on every access, and index and filter

@@ -59,6 +59,7 @@ struct DbStats {
   uint64_t stall_stops = 0;             // times writers waited for a flush/compaction
   uint64_t stall_micros = 0;            // total time writers spent stalled
   uint64_t wal_bytes_dropped = 0;       // bytes skipped by salvage_wal recovery
+  uint64_t prefix_filter_skips = 0;     // SSTs prefix iterators skipped by their prefix filter
 };
 
 class DB {

@@ -82,6 +82,19 @@ struct Options {
   // Bloom filter bits per key in every SST (0 disables filters). 10 bits give
   // about a 1% false-positive rate; a filter probe touches one 64-byte line.
   int bloom_bits_per_key = 10;
+  // Prefix filtering for prefix scans (0 = off). With bloom_bits_per_key > 0,
+  // the filter of every new SST also holds the first prefix_length bytes of
+  // each key at least that long (shorter keys are in it whole, as always, and
+  // can never start with a prefix that long), and the SST records the length.
+  // An iterator with ReadOptions::prefix of at least that many bytes then
+  // skips every SST whose filter shows no key starting with the prefix's
+  // first prefix_length bytes (counted in DbStats::prefix_filter_skips);
+  // results never change. Each SST is judged by the length it was written
+  // with, so tables written before a reopen with another prefix_length (or
+  // with 0) stay correct and are skipped only for prefixes at least as long
+  // as their own. At most kMaxKeySize. Costs about one filter entry per
+  // distinct prefix per SST.
+  size_t prefix_length = 0;
   // Bytes of the block cache, shared by data, index and filter blocks (0 disables caching of
   // data blocks; index and filter blocks are then held by their open tables). Blocks
   // are cached decompressed; a miss costs a pread, a checksum and a decompression, so
@@ -103,6 +116,11 @@ struct ReadOptions {
   // Iterator bounds: keys in [lower_bound, upper_bound). Unset means unbounded.
   std::optional<std::string> lower_bound;
   std::optional<std::string> upper_bound;
+  // Iterators: only keys that start with this prefix (combined with the
+  // bounds). Lets the iterator leave out every SST whose key range misses the
+  // prefix, and, when the prefix is at least Options::prefix_length bytes
+  // long, every SST whose prefix filter excludes it.
+  std::optional<std::string> prefix;
   // Keep blocks read by this operation in the cache (when there is one).
   bool fill_cache = true;
   // Get/MultiGet only: answer from memory alone (memtables, the block cache,

@@ -134,6 +134,7 @@ class DB(_Reader):
         concurrent_memtable_writes: bool = ...,
         max_open_files: int = ...,
         bloom_bits_per_key: int = ...,
+        prefix_length: int = ...,
         block_cache_size: int = ...,
         compression: Literal["none", "lz4", "zstd"] = ...,
         bottommost_compression: Literal["none", "lz4", "zstd"] = ...,
