@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections.abc
 import gc
 import itertools
 import os
@@ -308,6 +309,28 @@ def test_iteration_crosses_chunks(db: kvstore.DB) -> None:
     data[b"k01500"] = b"new"
     assert dict(db.items()) == data
     assert list(db.keys(b"k00100", b"k02900")) == sorted(data)[100:2900]
+
+
+def test_iterator_next_by_slot_and_by_name(db: kvstore.DB) -> None:
+    # for loops and next() take the type's iternext slot; it.__next__() goes
+    # through the bound method: both walk the same cursor.
+    data = fill(db, 40)
+    it = db.items()
+    assert isinstance(it, collections.abc.Iterator)
+    first = it.__next__()
+    second = next(it)
+    assert [first, second, *it] == sorted(data.items())
+    with pytest.raises(StopIteration):
+        next(it)
+    with pytest.raises(StopIteration):
+        it.__next__()
+    keys = db.keys(reverse=True)
+    assert next(keys) == max(data)
+    db.close()
+    with pytest.raises(kvstore.ClosedError):
+        next(keys)  # entries are still buffered, the DB is not
+    with pytest.raises(kvstore.ClosedError):
+        keys.__next__()
 
 
 def test_iteration_large_values(db: kvstore.DB) -> None:

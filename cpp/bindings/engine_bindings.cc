@@ -54,8 +54,9 @@ namespace {
 
 // Iterator chunking: the first refill after a seek fetches kFirstChunkEntries,
 // each later one kChunkGrowth times more, up to kMaxChunkEntries entries or
-// kMaxChunkBytes of keys and values (always at least one entry).
-constexpr size_t kFirstChunkEntries = 8;
+// kMaxChunkBytes of keys and values (always at least one entry). The first
+// chunk covers a seek followed by ten or so next() calls in one engine call.
+constexpr size_t kFirstChunkEntries = 16;
 constexpr size_t kChunkGrowth = 4;
 constexpr size_t kMaxChunkEntries = 256;
 constexpr size_t kMaxChunkBytes = 256 * 1024;
@@ -239,10 +240,8 @@ class Gate {
     std::lock_guard<std::mutex> l(mu_);
     if (--active_ == 0 && state_ != State::kOpen) cv_.notify_all();
   }
-  bool is_open() {
-    std::lock_guard<std::mutex> l(mu_);
-    return state_ == State::kOpen;
-  }
+  // Lock-free: read per entry by iterators serving their buffer.
+  bool is_open() const { return open_.load(std::memory_order_acquire); }
   // Blocking: call with the GIL released. True: the caller owns the closing,
   // every call in flight has finished, and it must call FinishClose(). False:
   // someone else closed it; returns once that closing has finished.
@@ -253,6 +252,7 @@ class Gate {
       return false;
     }
     state_ = State::kClosing;
+    open_.store(false, std::memory_order_release);
     cv_.wait(l, [&] { return active_ == 0; });
     return true;
   }
@@ -268,6 +268,7 @@ class Gate {
   std::condition_variable cv_;
   int active_ = 0;
   State state_ = State::kOpen;
+  std::atomic<bool> open_{true};  // state_ == kOpen, readable without mu_
 };
 
 // ---------------------------------------------------------------------------
@@ -607,13 +608,15 @@ class PyIterator {
     return std::make_unique<PyIterator>(std::move(owner), core, std::move(st));
   }
 
-  py::object Next() {
+  // The next entry as a new reference, or nullptr with no Python error set
+  // once the cursor is exhausted. Failures throw (RaiseStatus, RaiseClosed).
+  PyObject* NextEntry() {
     IterState& st = *st_;
     CheckUsable();
     while (st.pos >= st.entries.size()) {
       if (st.pending == IterState::Pending::kNone) {
         if (!st.error.ok()) RaiseStatus(st.error);
-        if (st.exhausted) throw py::stop_iteration();
+        if (st.exhausted) return nullptr;
       }
       DoRefill();
     }
@@ -621,9 +624,9 @@ class PyIterator {
     const char* base = st.arena.data();
     switch (st.mode) {
       case IterMode::kKeys:
-        return ToBytes(base + e.key_off, e.key_len);
+        return ToBytes(base + e.key_off, e.key_len).release().ptr();
       case IterMode::kValues:
-        return ToBytes(base + e.value_off, e.value_len);
+        return ToBytes(base + e.value_off, e.value_len).release().ptr();
       case IterMode::kItems:
         break;
     }
@@ -633,7 +636,39 @@ class PyIterator {
     if (t == nullptr) throw py::error_already_set();
     PyTuple_SET_ITEM(t, 0, k.release().ptr());
     PyTuple_SET_ITEM(t, 1, v.release().ptr());
-    return py::reinterpret_steal<py::object>(t);
+    return t;
+  }
+
+  // __next__ called by name (it.__next__()); for loops and next() take
+  // IterNextSlot instead.
+  py::object Next() {
+    PyObject* entry = NextEntry();
+    if (entry == nullptr) throw py::stop_iteration();
+    return py::reinterpret_steal<py::object>(entry);
+  }
+
+  // The type's tp_iternext: the same as Next() without pybind11's per-call
+  // dispatch (argument conversion, StopIteration raised as an exception),
+  // which would otherwise cost more than the entry itself.
+  static PyObject* IterNextSlot(PyObject* self) {
+    auto* inst = reinterpret_cast<py::detail::instance*>(self);
+    py::detail::value_and_holder vh = inst->get_value_and_holder();
+    if (!vh.holder_constructed()) {
+      PyErr_SetString(PyExc_TypeError, "kvstore.Iterator was not created by a DB or Snapshot");
+      return nullptr;
+    }
+    try {
+      return vh.value_ptr<PyIterator>()->NextEntry();
+    } catch (py::error_already_set& e) {
+      e.restore();
+    } catch (py::builtin_exception& e) {
+      e.set_error();
+    } catch (const std::bad_alloc&) {
+      PyErr_NoMemory();
+    } catch (const std::exception& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+    }
+    return nullptr;
   }
 
   void Seek(py::handle key) {
@@ -1377,6 +1412,8 @@ void RegisterEngine(py::module_& m) {
   iter.attr("__class_getitem__") = py::module_::import("builtins")
                                        .attr("classmethod")(
                                            py::module_::import("types").attr("GenericAlias"));
+  // Set last: assigning a dunder attribute to the type would reset the slot.
+  reinterpret_cast<PyTypeObject*>(iter.ptr())->tp_iternext = &PyIterator::IterNextSlot;
 
   const auto make_iter = [](IterMode mode) {
     return [mode](py::object self, py::handle start, py::handle stop, py::handle prefix,

@@ -12,6 +12,7 @@ class DBIter final : public Iterator {
   DBIter(const Comparator* ucmp, std::unique_ptr<Iterator> iter, SequenceNumber sequence,
          std::optional<std::string> lower, std::optional<std::string> upper)
       : ucmp_(ucmp),
+        bytewise_(ucmp == BytewiseComparator()),
         iter_(std::move(iter)),
         sequence_(sequence),
         lower_(std::move(lower)),
@@ -42,11 +43,13 @@ class DBIter final : public Iterator {
     }
     return true;
   }
+  // The user order, without a virtual call for the bytewise one.
+  int CompareUser(Slice a, Slice b) const { return bytewise_ ? a.compare(b) : ucmp_->Compare(a, b); }
   bool AboveUpper(Slice user_key) const {
-    return upper_.has_value() && ucmp_->Compare(user_key, *upper_) >= 0;
+    return upper_.has_value() && CompareUser(user_key, *upper_) >= 0;
   }
   bool BelowLower(Slice user_key) const {
-    return lower_.has_value() && ucmp_->Compare(user_key, *lower_) < 0;
+    return lower_.has_value() && CompareUser(user_key, *lower_) < 0;
   }
   void FindNextUserEntry(bool skipping, std::string* skip);
   void FindPrevUserEntry();
@@ -65,6 +68,7 @@ class DBIter final : public Iterator {
   }
 
   const Comparator* const ucmp_;
+  const bool bytewise_;
   const std::unique_ptr<Iterator> iter_;
   const SequenceNumber sequence_;
   const std::optional<std::string> lower_;
@@ -87,7 +91,7 @@ void DBIter::FindNextUserEntry(bool skipping, std::string* skip) {
         // Every older entry of this key is hidden by the deletion.
         skip->assign(ikey.user_key.data(), ikey.user_key.size());
         skipping = true;
-      } else if (!skipping || ucmp_->Compare(ikey.user_key, *skip) > 0) {
+      } else if (!skipping || CompareUser(ikey.user_key, *skip) > 0) {
         valid_ = true;
         saved_key_.clear();
         return;
@@ -108,7 +112,7 @@ void DBIter::FindPrevUserEntry() {
     }
     if (BelowLower(ikey.user_key)) break;
     if (ikey.sequence <= sequence_) {
-      if (value_type != kTypeDeletion && ucmp_->Compare(ikey.user_key, saved_key_) < 0) {
+      if (value_type != kTypeDeletion && CompareUser(ikey.user_key, saved_key_) < 0) {
         break;  // saved_key_ holds a visible value and we moved past all its entries
       }
       value_type = ikey.type;
@@ -166,7 +170,7 @@ void DBIter::Prev() {
         Invalidate();
         return;
       }
-      if (ucmp_->Compare(ExtractUserKey(iter_->key()), saved_key_) < 0) break;
+      if (CompareUser(ExtractUserKey(iter_->key()), saved_key_) < 0) break;
     }
     direction_ = kReverse;
   }

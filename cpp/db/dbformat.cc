@@ -9,17 +9,6 @@ void AppendInternalKey(std::string* result, const ParsedInternalKey& key) {
   PutFixed64(result, PackSequenceAndType(key.sequence, key.type));
 }
 
-bool ParseInternalKey(Slice internal_key, ParsedInternalKey* result) {
-  if (internal_key.size() < 8) return false;
-  uint64_t tag = ExtractTag(internal_key);
-  auto type = static_cast<unsigned char>(tag & 0xff);
-  if (type > kTypeValue) return false;
-  result->user_key = ExtractUserKey(internal_key);
-  result->sequence = tag >> 8;
-  result->type = static_cast<ValueType>(type);
-  return true;
-}
-
 void InternalKeyComparator::FindShortestSeparator(std::string* start, Slice limit) const {
   Slice user_start = ExtractUserKey(*start);
   Slice user_limit = ExtractUserKey(limit);

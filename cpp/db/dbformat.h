@@ -37,8 +37,6 @@ struct ParsedInternalKey {
 };
 
 void AppendInternalKey(std::string* result, const ParsedInternalKey& key);
-// False if the key is too short or its type byte is unknown.
-bool ParseInternalKey(Slice internal_key, ParsedInternalKey* result);
 
 // REQUIRES: internal_key.size() >= 8
 inline Slice ExtractUserKey(Slice internal_key) {
@@ -46,6 +44,19 @@ inline Slice ExtractUserKey(Slice internal_key) {
 }
 inline uint64_t ExtractTag(Slice internal_key) {
   return DecodeFixed64(internal_key.data() + internal_key.size() - 8);
+}
+
+// False if the key is too short or its type byte is unknown. Inline: DB
+// iterators parse every entry they step over.
+inline bool ParseInternalKey(Slice internal_key, ParsedInternalKey* result) {
+  if (internal_key.size() < 8) return false;
+  const uint64_t tag = ExtractTag(internal_key);
+  const auto type = static_cast<unsigned char>(tag & 0xff);
+  if (type > kTypeValue) return false;
+  result->user_key = ExtractUserKey(internal_key);
+  result->sequence = tag >> 8;
+  result->type = static_cast<ValueType>(type);
+  return true;
 }
 
 // Orders internal keys; wraps the user-key comparator.

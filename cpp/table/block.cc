@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "util/coding.h"
 
@@ -148,8 +149,16 @@ class BlockIterator final : public Iterator {
   void Next() override { ParseNextEntry(); }
 
   void Prev() override {
-    // Back up to the last restart point strictly before the current entry,
-    // then walk forward to the entry just before it.
+    // The entry before the current one is in the interval cache when the
+    // iterator still stands on the cached entry it was last positioned at
+    // (by a Prev or SeekToLast, which record the interval they decode)...
+    if (cached_restart_ == restart_index_ && cache_pos_ > 0 && cache_pos_ < cache_.size() &&
+        cache_[cache_pos_].offset == current_) {
+      LoadCached(cache_pos_ - 1);
+      return;
+    }
+    // ...otherwise decode the interval that holds it, from its restart point
+    // (the last one strictly before the current entry), recording its entries.
     const uint32_t original = current_;
     while (RestartPoint(restart_index_) >= original) {
       if (restart_index_ == 0) {
@@ -158,10 +167,7 @@ class BlockIterator final : public Iterator {
       }
       restart_index_--;
     }
-    SeekToRestartPoint(restart_index_);
-    do {
-      if (!ParseNextEntry()) return;
-    } while (NextEntryOffset() < original);
+    ScanInterval(restart_index_, original);
   }
 
   void Seek(Slice target) override {
@@ -193,9 +199,7 @@ class BlockIterator final : public Iterator {
 
   void SeekToLast() override {
     if (!status_.ok()) return;
-    SeekToRestartPoint(num_restarts_ - 1);
-    while (ParseNextEntry() && NextEntryOffset() < restart_offset_) {
-    }
+    ScanInterval(num_restarts_ - 1, restart_offset_);
   }
 
  private:
@@ -205,6 +209,34 @@ class BlockIterator final : public Iterator {
 
   uint32_t NextEntryOffset() const {
     return static_cast<uint32_t>(value_.data() + value_.size() - data_);
+  }
+
+  // Decodes the entries of restart interval index that start before limit,
+  // recording each in the interval cache, and stays at the last of them.
+  void ScanInterval(uint32_t index, uint32_t limit) {
+    cached_restart_ = kNoInterval;
+    cache_.clear();
+    cache_keys_.clear();
+    SeekToRestartPoint(index);
+    do {
+      if (!ParseNextEntry()) return;
+      const auto value_off = static_cast<uint32_t>(value_.data() - data_);
+      cache_.push_back(CachedEntry{current_, static_cast<uint32_t>(cache_keys_.size()),
+                                   static_cast<uint32_t>(key_.size()), value_off,
+                                   value_off + static_cast<uint32_t>(value_.size())});
+      cache_keys_.append(key_);
+    } while (NextEntryOffset() < limit);
+    cached_restart_ = index;
+    cache_pos_ = cache_.size() - 1;
+  }
+
+  // Positions at cache_[i] (an entry of interval cached_restart_).
+  void LoadCached(size_t i) {
+    const CachedEntry& e = cache_[i];
+    cache_pos_ = i;
+    current_ = e.offset;
+    key_.assign(cache_keys_.data() + e.key_off, e.key_len);
+    value_ = Slice(data_ + e.value_off, e.end - e.value_off);
   }
 
   void MarkInvalid() {
@@ -276,6 +308,22 @@ class BlockIterator final : public Iterator {
   std::string key_;
   Slice value_;
   Status status_;
+
+  // The interval cache: entries of restart interval cached_restart_, from its
+  // restart point on, decoded by the last ScanInterval. Prev() steps back
+  // through it instead of decoding the interval again for every entry.
+  struct CachedEntry {
+    uint32_t offset;     // of the entry
+    uint32_t key_off;    // of its key in cache_keys_
+    uint32_t key_len;
+    uint32_t value_off;  // in the block
+    uint32_t end;        // the next entry's offset
+  };
+  static constexpr uint32_t kNoInterval = ~uint32_t{0};
+  uint32_t cached_restart_ = kNoInterval;
+  size_t cache_pos_ = 0;  // the cached entry last positioned at
+  std::vector<CachedEntry> cache_;
+  std::string cache_keys_;
 };
 
 }  // namespace

@@ -201,6 +201,35 @@ TEST(ReadaheadTest, SequentialScansReadLargeChunks) {
   testing::ExpectIteratorMatches(it.get(), small, &rng, 3000);
 }
 
+TEST(ReadaheadTest, ReverseScansReadLargeChunks) {
+  const Entries model = SequentialEntries(20000, 100);
+  TableOptions options;
+  const std::string file = Build(model, options);
+  Opened t = Open(file, options);
+  const uint64_t before = t.source->num_reads();
+  auto it = t.table->NewIterator();
+  size_t i = model.size();
+  for (it->SeekToLast(); it->Valid(); it->Prev()) {
+    ASSERT_GT(i, 0u);
+    i--;
+    ASSERT_EQ(it->key(), model[i].first);
+    ASSERT_EQ(it->value(), model[i].second);
+  }
+  EXPECT_TRUE(it->status().ok());
+  EXPECT_EQ(i, 0u);
+  const uint64_t reads = t.source->num_reads() - before;
+  // Two block reads, then one read per 256 KiB, backwards.
+  EXPECT_LT(reads, 3 + file.size() / Table::kReadaheadSize + 4) << reads;
+  // Switching direction inside a backward window stays correct.
+  Opened u = Open(file, options);
+  auto it2 = u.table->NewIterator();
+  it2->SeekToLast();
+  for (int k = 0; k < 5000; k++) it2->Prev();
+  for (int k = 0; k < 3000; k++) it2->Next();
+  ASSERT_TRUE(it2->Valid());
+  EXPECT_EQ(it2->key(), model[model.size() - 1 - 2000].first);
+}
+
 TEST(ReadaheadTest, PointReadsDoNotReadAhead) {
   const Entries model = SequentialEntries(5000, 100);
   TableOptions options;

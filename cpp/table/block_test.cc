@@ -77,6 +77,100 @@ TEST(BlockTest, RandomRoundTrips) {
   }
 }
 
+// Long runs of Prev (which step back through the decoded restart interval)
+// mixed with runs of Next, seeks and direction changes, against a model.
+TEST(BlockTest, ReverseRunsAcrossRestartPoints) {
+  for (int restart_interval : {1, 2, 3, 16}) {
+    for (unsigned seed = 0; seed < 6; seed++) {
+      std::mt19937 rng(seed * 31 + static_cast<unsigned>(restart_interval));
+      const Entries model = testing::RandomEntries(&rng, 1 + rng() % 120);
+      const size_t n = model.size();
+      Block block(BuildBlock(model, restart_interval));
+      auto it = block.NewIterator(BytewiseComparator());
+      SCOPED_TRACE("restart_interval=" + std::to_string(restart_interval) +
+                   " seed=" + std::to_string(seed));
+      size_t pos = n;  // n: not valid
+      for (int op = 0; op < 300; op++) {
+        switch (rng() % 5) {
+          case 0:
+            it->SeekToLast();
+            pos = n - 1;
+            break;
+          case 1: {
+            pos = rng() % n;
+            it->Seek(model[pos].first);
+            break;
+          }
+          case 2:  // a run of Next
+            for (size_t k = 1 + rng() % 20; k > 0 && pos < n; k--) {
+              it->Next();
+              pos++;
+            }
+            break;
+          default:  // a run of Prev
+            for (size_t k = 1 + rng() % 40; k > 0 && pos < n; k--) {
+              it->Prev();
+              pos = pos == 0 ? n : pos - 1;
+              ASSERT_EQ(it->Valid(), pos < n);
+              if (pos < n) {
+                ASSERT_EQ(it->key(), model[pos].first);
+                ASSERT_EQ(it->value(), model[pos].second);
+              }
+            }
+            break;
+        }
+        ASSERT_EQ(it->Valid(), pos < n);
+        if (pos < n) {
+          ASSERT_EQ(it->key(), model[pos].first);
+          ASSERT_EQ(it->value(), model[pos].second);
+        }
+        if (pos == n) {
+          it->SeekToLast();
+          pos = n - 1;
+        }
+      }
+      EXPECT_TRUE(it->status().ok());
+    }
+  }
+}
+
+// A corrupt entry found while stepping back through a restart interval stops
+// the iterator with Corruption, never yields a wrong entry.
+TEST(BlockTest, CorruptionFoundByPrevIsReported) {
+  Entries model;
+  for (int i = 0; i < 40; i++) model.emplace_back("key" + std::to_string(100 + i), "v");
+  const std::string good = BuildBlock(model, 8);
+  // Entry 17 (the second of the third interval) claims to share more bytes
+  // than the key before it has: every other entry decodes, it does not.
+  std::string bad = good;
+  size_t off = 0;
+  for (int i = 0; i < 17; i++) {
+    uint32_t shared, non_shared, value_len;
+    const char* p = bad.data() + off;
+    p = GetVarint32Ptr(p, bad.data() + bad.size(), &shared);
+    p = GetVarint32Ptr(p, bad.data() + bad.size(), &non_shared);
+    p = GetVarint32Ptr(p, bad.data() + bad.size(), &value_len);
+    off = static_cast<size_t>(p - bad.data()) + non_shared + value_len;
+  }
+  bad[off] = 0x7f;
+  Block block(bad);
+  auto it = block.NewIterator(BytewiseComparator());
+  it->Seek(model[25].first);  // decodes restart points and the fourth interval only
+  ASSERT_TRUE(it->Valid());
+  ASSERT_EQ(it->key(), model[25].first);
+  bool failed = false;
+  for (int i = 24; i >= 0; i--) {
+    it->Prev();
+    if (!it->Valid()) {
+      failed = true;
+      break;
+    }
+    ASSERT_EQ(it->key(), model[i].first);
+  }
+  EXPECT_TRUE(failed);
+  EXPECT_TRUE(it->status().IsCorruption());
+}
+
 TEST(BlockTest, LongSharedPrefixes) {
   Entries model;
   std::string prefix(1000, 'z');

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <random>
+#include <string>
 
 #include "table/iterator_testutil.h"
 
@@ -100,6 +101,86 @@ TEST(MergerTest, ChildErrorStopsIteration) {
   EXPECT_FALSE(it->Valid());
   it->Seek("a");
   EXPECT_FALSE(it->Valid());
+}
+
+// Many children (a deeper heap), a quarter of them empty.
+TEST(MergerTest, ManyChildrenSomeEmpty) {
+  for (unsigned seed = 100; seed < 110; seed++) {
+    std::mt19937 rng(seed);
+    std::vector<std::unique_ptr<Iterator>> children;
+    Entries model;
+    const int num_children = 6 + static_cast<int>(seed % 9);
+    for (int c = 0; c < num_children; c++) {
+      std::vector<std::string> keys;
+      const size_t count = rng() % 4 == 0 ? 0 : rng() % 30;
+      for (size_t i = 0; i < count; i++) keys.push_back(testing::RandomKey(&rng));
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+      Entries entries;
+      for (auto& k : keys) entries.emplace_back(k, "child" + std::to_string(c) + ":" + k);
+      model.insert(model.end(), entries.begin(), entries.end());
+      children.push_back(std::make_unique<VectorIterator>(std::move(entries)));
+    }
+    std::stable_sort(model.begin(), model.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    auto merged = NewMergingIterator(BytewiseComparator(), std::move(children));
+    SCOPED_TRACE("seed=" + std::to_string(seed));
+    testing::ExpectIteratorMatches(merged.get(), model, &rng, 3000);
+  }
+}
+
+// Yields its entries, but fails (Corruption) instead of stepping off the
+// entry with key fail_key, in either direction.
+class FailingIterator final : public Iterator {
+ public:
+  FailingIterator(Entries entries, std::string fail_key)
+      : inner_(std::move(entries)), fail_key_(std::move(fail_key)) {}
+  bool Valid() const override { return !failed_ && inner_.Valid(); }
+  void SeekToFirst() override { inner_.SeekToFirst(); }
+  void SeekToLast() override { inner_.SeekToLast(); }
+  void Seek(Slice target) override { inner_.Seek(target); }
+  void Next() override { Step(true); }
+  void Prev() override { Step(false); }
+  Slice key() const override { return inner_.key(); }
+  Slice value() const override { return inner_.value(); }
+  Status status() const override {
+    return failed_ ? Status::Corruption("child failed mid-scan") : Status::OK();
+  }
+
+ private:
+  void Step(bool forward) {
+    if (inner_.key() == Slice(fail_key_)) {
+      failed_ = true;
+    } else if (forward) {
+      inner_.Next();
+    } else {
+      inner_.Prev();
+    }
+  }
+
+  VectorIterator inner_;
+  const std::string fail_key_;
+  bool failed_ = false;
+};
+
+TEST(MergerTest, ChildFailingMidScanStopsIteration) {
+  for (bool forward : {true, false}) {
+    std::vector<std::unique_ptr<Iterator>> children;
+    children.push_back(std::make_unique<VectorIterator>(
+        Entries{{"a", "0"}, {"c", "0"}, {"e", "0"}, {"g", "0"}, {"i", "0"}}));
+    children.push_back(std::make_unique<FailingIterator>(
+        Entries{{"b", "1"}, {"d", "1"}, {"f", "1"}, {"h", "1"}}, forward ? "d" : "f"));
+    auto it = NewMergingIterator(BytewiseComparator(), std::move(children));
+    std::string seen;
+    if (forward) {
+      for (it->SeekToFirst(); it->Valid(); it->Next()) seen += std::string(it->key());
+      EXPECT_EQ(seen, "abcd");  // stops at the failure: "e" would skip child 1's "f"
+    } else {
+      for (it->SeekToLast(); it->Valid(); it->Prev()) seen += std::string(it->key());
+      EXPECT_EQ(seen, "ihgf");
+    }
+    EXPECT_TRUE(it->status().IsCorruption());
+  }
 }
 
 }  // namespace

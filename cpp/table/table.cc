@@ -130,7 +130,9 @@ class Table::BlockRef {
 
 struct Table::ScanState {
   uint64_t next_offset = ~uint64_t{0};  // where the block after the last one read starts
+  uint64_t last_offset = ~uint64_t{0};  // where the last one read starts
   int sequential = 0;                   // consecutive blocks read in file order
+  int backward = 0;                     // consecutive blocks read in reverse file order
   uint64_t buf_offset = 0;              // buf holds file bytes [buf_offset, + buf.size())
   std::string buf;
 };
@@ -236,7 +238,10 @@ Status Table::PinBlock(const BlockHandle& handle, bool fill_cache, ScanState* sc
     CacheKey(handle.offset, key);
     hash = Cache::Hash(Slice(key, sizeof(key)));
     if (Cache::Handle* h = cache->Lookup(Slice(key, sizeof(key)), hash)) {
-      if (scan != nullptr) scan->next_offset = handle.offset + handle.size + kBlockTrailerSize;
+      if (scan != nullptr) {
+        scan->next_offset = handle.offset + handle.size + kBlockTrailerSize;
+        scan->last_offset = handle.offset;
+      }
       ref->cache_ = cache;
       ref->handle_ = h;
       ref->block_ = static_cast<const Block*>(cache->Value(h));
@@ -280,22 +285,34 @@ Status Table::ReadThroughScan(const BlockHandle& handle, ScanState* scan,
                               std::string* contents) const {
   const uint64_t n = handle.size + kBlockTrailerSize;  // fits: HandleInBounds passed
   scan->sequential = (handle.offset == scan->next_offset) ? scan->sequential + 1 : 0;
+  scan->backward = (handle.offset + n == scan->last_offset) ? scan->backward + 1 : 0;
   scan->next_offset = handle.offset + n;
+  scan->last_offset = handle.offset;
   const bool buffered = handle.offset >= scan->buf_offset &&
                         handle.offset + n <= scan->buf_offset + scan->buf.size();
-  if (!buffered && scan->sequential < 2) {
+  if (!buffered && scan->sequential < 2 && scan->backward < 2) {
     return ReadBlock(file_.get(), handle, contents);
   }
   if (!buffered) {
-    // Read ahead: this block and what follows it, up to the end of the data.
-    const uint64_t data_end = file_size_ - Footer::kEncodedLength;
-    const uint64_t len = std::max<uint64_t>(n, std::min<uint64_t>(kReadaheadSize,
-                                                                  data_end - handle.offset));
+    // Read ahead: this block and what follows it, up to the end of the data;
+    // for a reverse scan, this block and what precedes it, back to the start
+    // of the file.
+    uint64_t start = handle.offset;
+    uint64_t len = n;
+    if (scan->sequential >= 2) {
+      const uint64_t data_end = file_size_ - Footer::kEncodedLength;
+      len = std::max<uint64_t>(n, std::min<uint64_t>(kReadaheadSize, data_end - handle.offset));
+    } else if (n < kReadaheadSize) {
+      start = handle.offset - std::min<uint64_t>(handle.offset, kReadaheadSize - n);
+      len = handle.offset + n - start;
+    }
     scan->buf.resize(static_cast<size_t>(len));
-    scan->buf_offset = handle.offset;
+    scan->buf_offset = start;
     Slice result;
-    Status s = file_->Read(handle.offset, scan->buf.size(), &result, scan->buf.data());
-    if (s.ok() && result.size() < n) s = Status::Corruption("truncated block read");
+    Status s = file_->Read(start, scan->buf.size(), &result, scan->buf.data());
+    if (s.ok() && result.size() < handle.offset - start + n) {
+      s = Status::Corruption("truncated block read");
+    }
     if (!s.ok()) {
       scan->buf.clear();
       return s;

@@ -22,7 +22,9 @@
 //
 // Readahead: an iterator that has read two consecutive data blocks from the
 // file reads the next kReadaheadSize bytes at once and serves the following
-// blocks from that buffer (one buffer per iterator, freed with it).
+// blocks from that buffer (one buffer per iterator, freed with it). Reverse
+// scans do the same backwards: after two blocks read in reverse file order,
+// the kReadaheadSize bytes that end with the block.
 #pragma once
 
 #include <cstdint>
