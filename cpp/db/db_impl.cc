@@ -355,13 +355,14 @@ Status DBImpl::StartNewLog(std::unique_lock<std::mutex>* lock) {
 // ---------------------------------------------------------------- writes
 
 Status DBImpl::Put(const WriteOptions& options, Slice key, Slice value) {
-  WriteBatch batch;
+  // Sized up front (header, tag, two varint32 lengths): one allocation.
+  WriteBatch batch(WriteBatchInternal::kHeader + 11 + key.size() + value.size());
   batch.Put(key, value);
   return Write(options, &batch);
 }
 
 Status DBImpl::Delete(const WriteOptions& options, Slice key) {
-  WriteBatch batch;
+  WriteBatch batch(WriteBatchInternal::kHeader + 6 + key.size());
   batch.Delete(key);
   return Write(options, &batch);
 }

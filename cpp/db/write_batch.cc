@@ -1,5 +1,8 @@
 #include "kvstore/write_batch.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "db/memtable.h"
 #include "db/write_batch_internal.h"
 #include "util/coding.h"
@@ -10,6 +13,11 @@ WriteBatch::Handler::~Handler() = default;
 
 WriteBatch::WriteBatch() { Clear(); }
 
+WriteBatch::WriteBatch(size_t reserved_bytes) {
+  rep_.reserve(std::max(reserved_bytes, WriteBatchInternal::kHeader));
+  Clear();
+}
+
 void WriteBatch::Clear() {
   rep_.clear();
   rep_.resize(WriteBatchInternal::kHeader);
@@ -17,17 +25,37 @@ void WriteBatch::Clear() {
 
 uint32_t WriteBatch::Count() const { return WriteBatchInternal::Count(this); }
 
+namespace {
+
+// Appends a record of n bytes to rep in one growth; returns where it starts.
+char* GrowBy(std::string* rep, size_t n) {
+  const size_t old = rep->size();
+  rep->resize(old + n);
+  return rep->data() + old;
+}
+
+char* EncodeLengthPrefixed(char* p, Slice s) {
+  p = EncodeVarint32(p, static_cast<uint32_t>(s.size()));
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());  // data() may be null when empty
+  return p + s.size();
+}
+
+}  // namespace
+
 void WriteBatch::Put(Slice key, Slice value) {
   WriteBatchInternal::SetCount(this, Count() + 1);
-  rep_.push_back(static_cast<char>(kTypeValue));
-  PutLengthPrefixedSlice(&rep_, key);
-  PutLengthPrefixedSlice(&rep_, value);
+  char* p = GrowBy(&rep_, 1 + VarintLength(key.size()) + key.size() + VarintLength(value.size()) +
+                              value.size());
+  *p++ = static_cast<char>(kTypeValue);
+  p = EncodeLengthPrefixed(p, key);
+  EncodeLengthPrefixed(p, value);
 }
 
 void WriteBatch::Delete(Slice key) {
   WriteBatchInternal::SetCount(this, Count() + 1);
-  rep_.push_back(static_cast<char>(kTypeDeletion));
-  PutLengthPrefixedSlice(&rep_, key);
+  char* p = GrowBy(&rep_, 1 + VarintLength(key.size()) + key.size());
+  *p++ = static_cast<char>(kTypeDeletion);
+  EncodeLengthPrefixed(p, key);
 }
 
 void WriteBatch::Append(const WriteBatch& src) { WriteBatchInternal::Append(this, &src); }
