@@ -368,13 +368,14 @@ Status DBImpl::StartNewLog(std::unique_lock<std::mutex>* lock) {
 // ---------------------------------------------------------------- writes
 
 Status DBImpl::Put(const WriteOptions& options, Slice key, Slice value) {
-  WriteBatch batch;
+  // Sized up front (header, tag, two varint32 lengths): one allocation.
+  WriteBatch batch(WriteBatchInternal::kHeader + 11 + key.size() + value.size());
   batch.Put(key, value);
   return Write(options, &batch);
 }
 
 Status DBImpl::Delete(const WriteOptions& options, Slice key) {
-  WriteBatch batch;
+  WriteBatch batch(WriteBatchInternal::kHeader + 6 + key.size());
   batch.Delete(key);
   return Write(options, &batch);
 }
@@ -439,10 +440,15 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
 
     // Only the leader touches the WAL: unlock for the I/O.
     lock.unlock();
-    status = log_->AddRecord(contents);
-    if (status.ok()) status = sync ? logfile_->Sync() : logfile_->Flush();
+    // status is OK here; only a failure replaces it (moving even an OK Status
+    // costs a string move, three times per write).
+    auto keep_failure = [&status](Status s) {
+      if (!s.ok()) status = std::move(s);
+    };
+    keep_failure(log_->AddRecord(contents));
+    if (status.ok()) keep_failure(sync ? logfile_->Sync() : logfile_->Flush());
     const bool wal_error = !status.ok();
-    if (status.ok() && !parallel) status = WriteBatchInternal::InsertInto(group, mem_.get());
+    if (status.ok() && !parallel) keep_failure(WriteBatchInternal::InsertInto(group, mem_.get()));
     lock.lock();
     if (sync) stats_.wal_syncs++;
     if (wal_error) {

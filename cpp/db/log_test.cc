@@ -8,6 +8,8 @@
 
 #include "db/log_reader.h"
 #include "db/log_writer.h"
+#include "util/checksum.h"
+#include "util/coding.h"
 
 namespace kvstore::log {
 namespace {
@@ -137,6 +139,23 @@ TEST(LogTest, RoundTripAcrossBlocks) {
   }
   EXPECT_EQ(r.reporter.corruption_calls, 0);
   EXPECT_EQ(r.reporter.torn_calls, 0);
+}
+
+// Short fragments are checksummed from a copy beside their header, long ones
+// in place: both must give the format's checksum, Checksum2(type, payload).
+TEST(LogTest, ShortAndLongFragmentsCarryTheSameChecksum) {
+  std::mt19937 rnd(3);
+  for (size_t n : {size_t{0}, size_t{1}, size_t{4095}, size_t{4096}, size_t{4097}, size_t{20000}}) {
+    StringDest dest;
+    Writer w(&dest);
+    const std::string record = RandomRecord(&rnd, n);
+    ASSERT_TRUE(w.AddRecord(record).ok());
+    ASSERT_EQ(dest.contents.size(), kHeaderSize + n);
+    const char type = static_cast<char>(kFullType);
+    EXPECT_EQ(dest.contents[6], type);
+    EXPECT_EQ(DecodeFixed32(dest.contents.data()), Checksum2(Slice(&type, 1), record)) << n;
+    EXPECT_EQ(dest.contents.substr(kHeaderSize), record);
+  }
 }
 
 TEST(LogTest, BlockTailsAreZeroFilled) {

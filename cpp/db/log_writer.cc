@@ -6,6 +6,7 @@
 #include "db/log_writer.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "util/checksum.h"
 #include "util/coding.h"
@@ -47,6 +48,19 @@ Status Writer::AddRecord(Slice record) {
 
 Status Writer::EmitPhysicalRecord(RecordType type, const char* data, size_t length) {
   // length <= kBlockSize - kHeaderSize, so it fits the 16-bit field.
+  if (length <= kSmallFragment) {
+    // Header and payload side by side: the type byte then sits right before the
+    // payload, so one one-shot checksum covers both (cheaper than the streaming
+    // form for short records) and the file gets one Append.
+    char buf[kHeaderSize + kSmallFragment];
+    buf[4] = static_cast<char>(length & 0xff);
+    buf[5] = static_cast<char>(length >> 8);
+    buf[6] = static_cast<char>(type);
+    if (length > 0) std::memcpy(buf + kHeaderSize, data, length);  // data may be null when empty
+    EncodeFixed32(buf, Checksum(buf + kHeaderSize - 1, length + 1));
+    block_offset_ += kHeaderSize + length;
+    return dest_->Append(Slice(buf, kHeaderSize + length));
+  }
   char header[kHeaderSize];
   const char type_byte = static_cast<char>(type);
   EncodeFixed32(header, Checksum2(Slice(&type_byte, 1), Slice(data, length)));

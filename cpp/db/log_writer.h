@@ -30,6 +30,10 @@ class Writer {
   Status AddRecord(Slice record);
 
  private:
+  // Fragments up to this size are copied next to their header and checksummed
+  // in one pass; longer ones are checksummed in place.
+  static constexpr size_t kSmallFragment = 4096;
+
   Status EmitPhysicalRecord(RecordType type, const char* data, size_t length);
 
   WritableFile* const dest_;

@@ -57,9 +57,12 @@ class MemTable {
   bool Get(const LookupKey& key, std::string* value, Status* s) const;
 
  private:
-  // Orders entries (pointers to length-prefixed internal keys).
+  // Orders entries (pointers to length-prefixed internal keys) as comparator
+  // orders their internal keys; with the bytewise user order it compares
+  // inline (util/bytewise.h) instead of through the Comparator interface.
   struct KeyComparator {
     InternalKeyComparator comparator;
+    bool bytewise;  // comparator's user order is BytewiseComparator()
     int operator()(const char* a, const char* b) const;
   };
   using Table = SkipList<const char*, KeyComparator>;

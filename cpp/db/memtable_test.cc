@@ -1,6 +1,8 @@
 #include "db/memtable.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <thread>
@@ -113,6 +115,86 @@ TEST_F(MemTableTest, IteratorYieldsInternalKeysInOrder) {
   EXPECT_EQ(ExtractUserKey(it->key()), "c");
   it->Seek(InternalKey("d", kMaxSequenceNumber, kValueTypeForSeek).Encode());
   EXPECT_FALSE(it->Valid());
+}
+
+// Reverses bytewise order: the memtable must follow a user comparator too.
+class ReverseComparator final : public Comparator {
+ public:
+  int Compare(Slice a, Slice b) const override { return b.compare(a); }
+  const char* Name() const override { return "test.Reverse"; }
+  void FindShortestSeparator(std::string*, Slice) const override {}
+  void FindShortSuccessor(std::string*) const override {}
+};
+
+// Adds entries in orders that take every insert path (after the last entry,
+// before it, far away) with user keys of every length class the comparator
+// handles (empty, under 8 bytes, 8 to 64, longer; shared prefixes), several
+// versions per key, then checks a scan against a model in internal key order
+// and that Get finds every version.
+void CheckInsertOrders(const Comparator* user) {
+  const InternalKeyComparator icmp(user);
+  std::vector<std::string> user_keys = {"", "a", "ab", "abcdefg", "abcdefgh", "abcdefgi",
+                                        std::string("\0\0\0", 3), std::string(9, '\xff')};
+  for (size_t len : {8, 15, 16, 17, 63, 64, 65, 200}) {
+    std::string k(len, 'k');
+    user_keys.push_back(k);
+    k.back() = 'j';
+    user_keys.push_back(k);
+    k.back() = 'l';
+    user_keys.push_back(k);
+  }
+  for (int i = 0; i < 300; i++) {
+    char buf[17];
+    std::snprintf(buf, sizeof(buf), "%016d", i);
+    user_keys.emplace_back(buf);
+  }
+  // Ascending, then descending, then every key again (newer versions sort before older ones).
+  std::vector<std::string> order = user_keys;
+  std::sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
+    return user->Compare(a, b) < 0;
+  });
+  std::vector<std::string> adds = order;
+  adds.insert(adds.end(), order.rbegin(), order.rend());
+  adds.insert(adds.end(), user_keys.begin(), user_keys.end());
+
+  MemTable mem(icmp);
+  std::vector<std::pair<std::string, SequenceNumber>> model;  // (internal key, seq)
+  SequenceNumber seq = 0;
+  for (const std::string& k : adds) {
+    seq++;
+    const ValueType type = seq % 7 == 0 ? kTypeDeletion : kTypeValue;
+    mem.Add(seq, type, k, type == kTypeValue ? "v" + std::to_string(seq) : "");
+    model.emplace_back(InternalKey(k, seq, type).Encode(), seq);
+  }
+  std::sort(model.begin(), model.end(),
+            [&](const auto& a, const auto& b) { return icmp.Compare(a.first, b.first) < 0; });
+  auto it = mem.NewIterator();
+  size_t i = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), i++) {
+    ASSERT_LT(i, model.size());
+    ASSERT_EQ(it->key(), Slice(model[i].first)) << i;
+  }
+  EXPECT_EQ(i, model.size());
+  for (const auto& [ikey, s] : model) {
+    ParsedInternalKey p;
+    ASSERT_TRUE(ParseInternalKey(ikey, &p));
+    LookupKey lk(p.user_key, s);
+    std::string value;
+    Status st;
+    ASSERT_TRUE(mem.Get(lk, &value, &st));
+    if (p.type == kTypeValue) {
+      EXPECT_EQ(value, "v" + std::to_string(s));
+    } else {
+      EXPECT_TRUE(st.IsNotFound());
+    }
+  }
+}
+
+TEST_F(MemTableTest, InsertOrdersWithTheBytewiseOrder) { CheckInsertOrders(BytewiseComparator()); }
+
+TEST_F(MemTableTest, InsertOrdersWithAUserComparator) {
+  ReverseComparator reverse;
+  CheckInsertOrders(&reverse);
 }
 
 TEST_F(MemTableTest, DefaultConstructedSlices) {

@@ -13,6 +13,12 @@
 //     all nodes, are alive. The list runs no destructors: Key must be
 //     trivially destructible (it is typically a pointer into the same Arena).
 //
+// Insert remembers where its last key went (a "splice": the node before it at
+// every level). When the next key belongs right after that node, as with keys
+// added in ascending order, it is linked there without a search from the head;
+// otherwise the search runs as usual. An InsertConcurrently marks the splice
+// stale, so the next Insert searches in full.
+//
 // How: each node's forward links are std::atomic. A new node is fully built,
 // including its own links, before a release-store publishes it in its
 // predecessor; readers follow links with acquire-loads. Level 0 is the
@@ -49,6 +55,9 @@ class SkipList {
   // REQUIRES: no key equal to key is in the list, and no concurrent Insert.
   void InsertConcurrently(const Key& key);
   bool Contains(const Key& key) const;
+  // For tests, with no concurrent writer: every level is strictly ascending and
+  // holds a subset of the level below it.
+  bool LevelsAreOrdered() const;
 
   // A position in the list. Movement is lock-free; see the contract above.
   class Iterator {
@@ -93,6 +102,10 @@ class SkipList {
   int RandomHeight();
   static int RandomHeightConcurrent();
   bool Equal(const Key& a, const Key& b) const { return compare_(a, b) == 0; }
+  // Fills prev with key's predecessor at every level below kMaxHeight (head_
+  // above the list's height), from the splice when it brackets key at level 0,
+  // else from a search. Writer only.
+  void FindInsertPoint(const Key& key, Node** prev);
   // True if n holds a key that sorts before key (nullptr is +infinity).
   bool KeyIsAfterNode(const Key& key, Node* n) const {
     return n != nullptr && compare_(n->key, key) < 0;
@@ -112,6 +125,13 @@ class SkipList {
   // height before the node is linked just finds null links at the top levels.
   std::atomic<int> max_height_{1};
   uint32_t rnd_ = 0x9e3779b9u;  // writer-only state for RandomHeight
+  // Writer-only: splice_[i] is the last node at level i that is <= splice_[0],
+  // the node Insert linked last (head_ where there is none). Valid unless
+  // splice_stale_.
+  Node* splice_[kMaxHeight];
+  // Set by InsertConcurrently; read and cleared by Insert. The two never
+  // overlap, and whatever orders them also orders these accesses.
+  std::atomic<bool> splice_stale_{false};
 };
 
 // A node is this header followed by `height` atomic links, in one arena block.
@@ -141,6 +161,7 @@ SkipList<Key, Comparator>::SkipList(Comparator cmp, Arena* arena)
   static_assert(std::is_trivially_destructible_v<Key>, "the arena never runs destructors");
   static_assert(alignof(Node) <= alignof(std::max_align_t));
   static_assert(sizeof(Node) % alignof(std::atomic<Node*>) == 0);
+  for (Node*& n : splice_) n = head_;
 }
 
 template <typename Key, class Comparator>
@@ -174,13 +195,17 @@ typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindGreater
     const Key& key, Node** prev) const {
   Node* x = head_;
   int level = MaxHeight() - 1;
+  Node* known_after = nullptr;  // a node already found to be >= key
   while (true) {
     Node* next = x->Next(level);
-    if (KeyIsAfterNode(key, next)) {
+    // Going down a level often meets the node that stopped the level above:
+    // it is known not to be before key, so skip comparing it again.
+    if (next != known_after && KeyIsAfterNode(key, next)) {
       x = next;
     } else {
       if (prev != nullptr) prev[level] = x;
       if (level == 0) return next;
+      known_after = next;
       level--;
     }
   }
@@ -218,26 +243,45 @@ typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindLast() 
 }
 
 template <typename Key, class Comparator>
-void SkipList<Key, Comparator>::Insert(const Key& key) {
-  Node* prev[kMaxHeight];
+void SkipList<Key, Comparator>::FindInsertPoint(const Key& key, Node** prev) {
+  if (!splice_stale_.load(std::memory_order_relaxed)) {
+    // Every splice_[i] is <= splice_[0] and no level-i node lies between them,
+    // so if key falls between splice_[0] and its successor, the splice is
+    // key's predecessor at every level.
+    Node* before = splice_[0];
+    Node* after = before->Next(0);
+    if ((before == head_ || compare_(before->key, key) < 0) && !KeyIsAfterNode(key, after)) {
+      assert(after == nullptr || !Equal(key, after->key));  // duplicates are not allowed
+      for (int i = 0; i < kMaxHeight; i++) prev[i] = splice_[i];
+      return;
+    }
+  }
+  splice_stale_.store(false, std::memory_order_relaxed);
+  const int max_height = MaxHeight();
   Node* x = FindGreaterOrEqual(key, prev);
   assert(x == nullptr || !Equal(key, x->key));  // duplicates are not allowed
   (void)x;
+  for (int i = max_height; i < kMaxHeight; i++) prev[i] = head_;
+}
+
+template <typename Key, class Comparator>
+void SkipList<Key, Comparator>::Insert(const Key& key) {
+  Node* prev[kMaxHeight];
+  FindInsertPoint(key, prev);
 
   int height = RandomHeight();
-  int max_height = MaxHeight();
-  if (height > max_height) {
-    for (int i = max_height; i < height; i++) prev[i] = head_;
-    max_height_.store(height, std::memory_order_relaxed);
-  }
+  if (height > MaxHeight()) max_height_.store(height, std::memory_order_relaxed);
 
-  x = NewNode(key, height);
+  Node* x = NewNode(key, height);
   for (int i = 0; i < height; i++) {
     // x is not yet reachable, so its own links need no ordering; the store
     // into prev[i] publishes it (and everything written before) to readers.
     x->NoBarrierSetNext(i, prev[i]->NoBarrierNext(i));
     prev[i]->SetNext(i, x);
   }
+  // The next key may well belong right after this one.
+  for (int i = 0; i < height; i++) splice_[i] = x;
+  for (int i = height; i < kMaxHeight; i++) splice_[i] = prev[i];
 }
 
 template <typename Key, class Comparator>
@@ -257,6 +301,10 @@ int SkipList<Key, Comparator>::RandomHeightConcurrent() {
 
 template <typename Key, class Comparator>
 void SkipList<Key, Comparator>::InsertConcurrently(const Key& key) {
+  // Nodes linked here may fall between the splice's levels.
+  if (!splice_stale_.load(std::memory_order_relaxed)) {
+    splice_stale_.store(true, std::memory_order_relaxed);
+  }
   const int height = RandomHeightConcurrent();
   int max_height = MaxHeight();
   while (height > max_height &&
@@ -289,6 +337,21 @@ template <typename Key, class Comparator>
 bool SkipList<Key, Comparator>::Contains(const Key& key) const {
   Node* x = FindGreaterOrEqual(key, nullptr);
   return x != nullptr && Equal(key, x->key);
+}
+
+template <typename Key, class Comparator>
+bool SkipList<Key, Comparator>::LevelsAreOrdered() const {
+  for (int level = 0; level < kMaxHeight; level++) {
+    Node* below = head_;  // walks level - 1 alongside
+    for (Node* n = head_->Next(level); n != nullptr; n = n->Next(level)) {
+      Node* next = n->Next(level);
+      if (next != nullptr && compare_(n->key, next->key) >= 0) return false;
+      if (level == 0) continue;
+      while (below != nullptr && below != n) below = below->Next(level - 1);
+      if (below == nullptr) return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace kvstore

@@ -1,5 +1,8 @@
 #include "kvstore/write_batch.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "db/memtable.h"
 #include "db/write_batch_internal.h"
 #include "util/coding.h"
@@ -10,6 +13,11 @@ WriteBatch::Handler::~Handler() = default;
 
 WriteBatch::WriteBatch() { Clear(); }
 
+WriteBatch::WriteBatch(size_t reserved_bytes) {
+  rep_.reserve(std::max(reserved_bytes, WriteBatchInternal::kHeader));
+  Clear();
+}
+
 void WriteBatch::Clear() {
   rep_.clear();
   rep_.resize(WriteBatchInternal::kHeader);
@@ -17,52 +25,95 @@ void WriteBatch::Clear() {
 
 uint32_t WriteBatch::Count() const { return WriteBatchInternal::Count(this); }
 
+namespace {
+
+// Appends a record of n bytes to rep in one growth; returns where it starts.
+char* GrowBy(std::string* rep, size_t n) {
+  const size_t old = rep->size();
+  rep->resize(old + n);
+  return rep->data() + old;
+}
+
+char* EncodeLengthPrefixed(char* p, Slice s) {
+  p = EncodeVarint32(p, static_cast<uint32_t>(s.size()));
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());  // data() may be null when empty
+  return p + s.size();
+}
+
+}  // namespace
+
 void WriteBatch::Put(Slice key, Slice value) {
   WriteBatchInternal::SetCount(this, Count() + 1);
-  rep_.push_back(static_cast<char>(kTypeValue));
-  PutLengthPrefixedSlice(&rep_, key);
-  PutLengthPrefixedSlice(&rep_, value);
+  char* p = GrowBy(&rep_, 1 + VarintLength(key.size()) + key.size() + VarintLength(value.size()) +
+                              value.size());
+  *p++ = static_cast<char>(kTypeValue);
+  p = EncodeLengthPrefixed(p, key);
+  EncodeLengthPrefixed(p, value);
 }
 
 void WriteBatch::Delete(Slice key) {
   WriteBatchInternal::SetCount(this, Count() + 1);
-  rep_.push_back(static_cast<char>(kTypeDeletion));
-  PutLengthPrefixedSlice(&rep_, key);
+  char* p = GrowBy(&rep_, 1 + VarintLength(key.size()) + key.size());
+  *p++ = static_cast<char>(kTypeDeletion);
+  EncodeLengthPrefixed(p, key);
 }
 
 void WriteBatch::Append(const WriteBatch& src) { WriteBatchInternal::Append(this, &src); }
 
-Status WriteBatch::Iterate(Handler* handler) const {
-  Slice input(rep_);
-  if (input.size() < WriteBatchInternal::kHeader) {
+namespace {
+
+// Reads a length-prefixed slice from [*p, limit): one-byte lengths inline.
+bool ReadLengthPrefixed(const char** p, const char* limit, Slice* result) {
+  uint32_t len = 0;
+  const char* q = GetVarint32Ptr(*p, limit, &len);
+  if (q == nullptr || static_cast<size_t>(limit - q) < len) return false;
+  *result = Slice(q, len);
+  *p = q + len;
+  return true;
+}
+
+// Decodes rep's records in order, calling put(key, value) / del(key) for each;
+// Corruption if the encoding is damaged. A template, so the memtable inserter
+// runs without a virtual call per record.
+template <typename Put, typename Delete>
+Status ForEachRecord(Slice rep, uint32_t count, Put&& put, Delete&& del) {
+  if (rep.size() < WriteBatchInternal::kHeader) {
     return Status::Corruption("write batch: too small");
   }
-  input.remove_prefix(WriteBatchInternal::kHeader);
+  const char* p = rep.data() + WriteBatchInternal::kHeader;
+  const char* const limit = rep.data() + rep.size();
   uint32_t found = 0;
-  while (!input.empty()) {
+  while (p != limit) {
     found++;
-    char tag = input[0];
-    input.remove_prefix(1);
+    const char tag = *p++;
     Slice key, value;
     switch (tag) {
       case kTypeValue:
-        if (!GetLengthPrefixedSlice(&input, &key) || !GetLengthPrefixedSlice(&input, &value)) {
+        if (!ReadLengthPrefixed(&p, limit, &key) || !ReadLengthPrefixed(&p, limit, &value)) {
           return Status::Corruption("write batch: bad put record");
         }
-        handler->Put(key, value);
+        put(key, value);
         break;
       case kTypeDeletion:
-        if (!GetLengthPrefixedSlice(&input, &key)) {
+        if (!ReadLengthPrefixed(&p, limit, &key)) {
           return Status::Corruption("write batch: bad delete record");
         }
-        handler->Delete(key);
+        del(key);
         break;
       default:
         return Status::Corruption("write batch: unknown record tag");
     }
   }
-  if (found != Count()) return Status::Corruption("write batch: wrong count");
+  if (found != count) return Status::Corruption("write batch: wrong count");
   return Status::OK();
+}
+
+}  // namespace
+
+Status WriteBatch::Iterate(Handler* handler) const {
+  return ForEachRecord(
+      rep_, Count(), [handler](Slice key, Slice value) { handler->Put(key, value); },
+      [handler](Slice key) { handler->Delete(key); });
 }
 
 uint32_t WriteBatchInternal::Count(const WriteBatch* b) { return DecodeFixed32(b->rep_.data() + 8); }
@@ -83,39 +134,19 @@ Status WriteBatchInternal::SetContents(WriteBatch* b, Slice contents) {
   return Status::OK();
 }
 
-namespace {
-
-class MemTableInserter final : public WriteBatch::Handler {
- public:
-  MemTableInserter(SequenceNumber seq, MemTable* mem, bool concurrent)
-      : seq_(seq), mem_(mem), concurrent_(concurrent) {}
-  void Put(Slice key, Slice value) override { Add(kTypeValue, key, value); }
-  void Delete(Slice key) override { Add(kTypeDeletion, key, Slice()); }
-
- private:
-  void Add(ValueType type, Slice key, Slice value) {
-    if (concurrent_) {
-      mem_->AddConcurrently(seq_++, type, key, value);
-    } else {
-      mem_->Add(seq_++, type, key, value);
-    }
-  }
-  SequenceNumber seq_;
-  MemTable* mem_;
-  bool concurrent_;
-};
-
-}  // namespace
-
 Status WriteBatchInternal::InsertInto(const WriteBatch* b, MemTable* mem) {
-  MemTableInserter inserter(Sequence(b), mem, /*concurrent=*/false);
-  return b->Iterate(&inserter);
+  SequenceNumber seq = Sequence(b);
+  return ForEachRecord(
+      b->rep_, Count(b), [&](Slice key, Slice value) { mem->Add(seq++, kTypeValue, key, value); },
+      [&](Slice key) { mem->Add(seq++, kTypeDeletion, key, Slice()); });
 }
 
 Status WriteBatchInternal::InsertIntoConcurrently(const WriteBatch* b, SequenceNumber seq,
                                                   MemTable* mem) {
-  MemTableInserter inserter(seq, mem, /*concurrent=*/true);
-  return b->Iterate(&inserter);
+  return ForEachRecord(
+      b->rep_, Count(b),
+      [&](Slice key, Slice value) { mem->AddConcurrently(seq++, kTypeValue, key, value); },
+      [&](Slice key) { mem->AddConcurrently(seq++, kTypeDeletion, key, Slice()); });
 }
 
 void WriteBatchInternal::Append(WriteBatch* dst, const WriteBatch* src) {

@@ -16,6 +16,9 @@ namespace kvstore {
 class WriteBatch {
  public:
   WriteBatch();
+  // Reserves room for about reserved_bytes of encoded batch (ApproximateSize),
+  // so a batch whose size is known up front grows without reallocating.
+  explicit WriteBatch(size_t reserved_bytes);
 
   void Put(Slice key, Slice value);
   void Delete(Slice key);
