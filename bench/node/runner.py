@@ -62,8 +62,9 @@ def find_generator(explicit: str | None) -> Path | None:
     return None
 
 
-def build_generator(progress: Progress) -> Path:
-    """Configures and builds build/nodebench/node_load (CMake -DKVSTORE_BENCH=ON), -j 2."""
+def build_generator(progress: Progress, targets: tuple[str, ...] = ("node_load",)) -> Path:
+    """Configures and builds build/nodebench/node_load (CMake -DKVSTORE_BENCH=ON), -j 2;
+    `targets` adds others of the same directory (grpc_floor)."""
     venv_bin = Path(sys.executable).parent
     cmake = shutil.which("cmake", path=str(venv_bin)) or shutil.which("cmake")
     if cmake is None:
@@ -76,7 +77,7 @@ def build_generator(progress: Progress) -> Path:
     for cmd in (
         [cmake, "-S", str(REPO_ROOT), "-B", str(build), *gen, "-DKVSTORE_BENCH=ON",
          "-DCMAKE_BUILD_TYPE=Release"],
-        [cmake, "--build", str(build), "-j", "2", "--target", "node_load"],
+        [cmake, "--build", str(build), "-j", "2", "--target", *targets],
     ):  # fmt: skip
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         if out.returncode != 0:
