@@ -44,7 +44,9 @@ class DBIter final : public Iterator {
     return true;
   }
   // The user order, without a virtual call for the bytewise one.
-  int CompareUser(Slice a, Slice b) const { return bytewise_ ? a.compare(b) : ucmp_->Compare(a, b); }
+  int CompareUser(Slice a, Slice b) const {
+    return bytewise_ ? BytewiseCompare(a, b) : ucmp_->Compare(a, b);
+  }
   bool AboveUpper(Slice user_key) const {
     return upper_.has_value() && CompareUser(user_key, *upper_) >= 0;
   }

@@ -134,7 +134,13 @@ void CommitQueue::Commit(const std::vector<Request*>& drain) {
   size_t next = 0;
   while (next < drain.size()) {
     const size_t first = next;
-    WriteBatch batch;
+    // Sized for the requests it will take (their bytes plus record headers), so the
+    // batch is built without reallocating.
+    size_t estimate = 0;
+    for (size_t i = next; i < drain.size() && estimate < limits_.batch_bytes; i++) {
+      estimate += drain[i]->Bytes() + 16 * drain[i]->mutations.size();
+    }
+    WriteBatch batch(estimate);
     size_t bytes = 0, mutations = 0;
     bool sync = false;
     overlay.clear();

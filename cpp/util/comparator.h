@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kvstore/slice.h"
+#include "util/bytewise.h"
 
 namespace kvstore {
 
@@ -26,26 +27,10 @@ class Comparator {
 // memcmp order. A process-wide singleton; never deleted.
 const Comparator* BytewiseComparator();
 
-// The bytewise order compared inline (the same sign as memcmp order): eight
-// bytes at a time as big-endian words, so short keys cost no library call.
+// The bytewise order compared inline (util/bytewise.h): the same sign as
+// memcmp order, without a library call for short keys.
 inline int BytewiseCompare(Slice a, Slice b) {
-  const size_t n = a.size() < b.size() ? a.size() : b.size();
-  const char* pa = a.data();
-  const char* pb = b.data();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x;
-    uint64_t y;
-    std::memcpy(&x, pa + i, 8);
-    std::memcpy(&y, pb + i, 8);
-    if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
-  }
-  for (; i < n; i++) {
-    const auto x = static_cast<unsigned char>(pa[i]);
-    const auto y = static_cast<unsigned char>(pb[i]);
-    if (x != y) return x < y ? -1 : 1;
-  }
-  return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
+  return CompareBytes(a.data(), a.size(), b.data(), b.size());
 }
 
 // The DB's internal-key order (docs/format.md): a user key followed by an
