@@ -163,6 +163,8 @@ DBImpl::~DBImpl() {
   log_.reset();
   if (logfile_ != nullptr) logfile_->Close();
   logfile_.reset();
+  if (spare_log_ != nullptr) spare_log_->Close();  // an empty WAL; replayed as such
+  spare_log_.reset();
   mem_.reset();
   imms_.clear();
   versions_.reset();
@@ -344,14 +346,21 @@ Status DBImpl::RecoverLogFile(uint64_t log_number, VersionEdit* edit,
 }
 
 Status DBImpl::StartNewLog(std::unique_lock<std::mutex>* lock) {
-  uint64_t number = versions_->NewFileNumber();
+  uint64_t number;
   std::unique_ptr<WritableFile> file;
-  Status s = env_->NewWritableFile(LogFileName(dbname_, number), &file);
-  // A synced write into this WAL must not vanish with its directory entry.
-  if (s.ok()) s = env_->SyncDir(dbname_);
-  if (!s.ok()) {
-    versions_->ReuseFileNumber(number);
-    return s;
+  spare_log_failed_ = false;
+  if (spare_log_ != nullptr) {
+    number = spare_log_number_;  // created and named durably already
+    file = std::move(spare_log_);
+  } else {
+    number = versions_->NewFileNumber();
+    Status s = env_->NewWritableFile(LogFileName(dbname_, number), &file);
+    // A synced write into this WAL must not vanish with its directory entry.
+    if (s.ok()) s = env_->SyncDir(dbname_);
+    if (!s.ok()) {
+      versions_->ReuseFileNumber(number);
+      return s;
+    }
   }
   if (log_ != nullptr) {
     log_.reset();
@@ -493,6 +502,7 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
     if (ready == last_writer) break;
   }
   if (!writers_.empty()) writers_.front()->cv.notify_one();
+  if (CanPrepareLog()) work_cv_.notify_one();  // the memtable is half full: ready its WAL
   return status;
 }
 
@@ -707,6 +717,33 @@ Status DBImpl::CompactRange(const Slice* begin, const Slice* end) {
 
 bool DBImpl::CanFlush() const { return !imms_.empty() && !flush_running_; }
 
+bool DBImpl::CanPrepareLog() const {
+  return spare_log_ == nullptr && !spare_log_preparing_ && !spare_log_failed_ &&
+         log_ != nullptr && mem_->ApproximateMemoryUsage() >= options_.write_buffer_size / 2;
+}
+
+void DBImpl::PrepareSpareLog(std::unique_lock<std::mutex>* lock) {
+  spare_log_preparing_ = true;
+  const uint64_t number = versions_->NewFileNumber();
+  lock->unlock();
+  std::unique_ptr<WritableFile> file;
+  Status s = env_->NewWritableFile(LogFileName(dbname_, number), &file);
+  if (s.ok()) s = env_->SyncDir(dbname_);
+  lock->lock();
+  spare_log_preparing_ = false;
+  if (s.ok() && number < logfile_number_) {
+    // A switch came first and created its WAL itself: WALs must be used in number
+    // order, so this one stays unused (an empty WAL, deleted once obsolete).
+    file->Close();
+  } else if (s.ok()) {
+    spare_log_ = std::move(file);
+    spare_log_number_ = number;
+  } else {
+    // An empty file left behind is harmless (an empty WAL, deleted once obsolete).
+    spare_log_failed_ = true;
+  }
+}
+
 bool DBImpl::CanRunManual() const {
   return manual_compaction_ != nullptr && !manual_running_ && running_compactions_ == 0;
 }
@@ -721,12 +758,14 @@ void DBImpl::BackgroundThread() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     while (!shutting_down_.load(std::memory_order_acquire) &&
-           !(bg_error_.ok() && (CanFlush() || CanRunManual() || CanCompact()))) {
+           !(bg_error_.ok() && (CanFlush() || CanPrepareLog() || CanRunManual() || CanCompact()))) {
       work_cv_.wait(lock);
     }
     if (shutting_down_.load(std::memory_order_acquire)) break;
     if (CanFlush()) {
       FlushOldestMemTable(&lock);
+    } else if (CanPrepareLog()) {
+      PrepareSpareLog(&lock);
     } else if (CanRunManual()) {
       RunManualCompactionStep(&lock);
     } else {
@@ -977,6 +1016,7 @@ Status DBImpl::CompactKeyRange(Compaction* c, const std::string* after, const st
   }
   Status status;
   std::string current_user_key;
+  std::string zeroed_key;
   bool has_current_user_key = false;
   SequenceNumber last_sequence_for_key = kMaxSequenceNumber;
   for (; input->Valid() && !shutting_down_.load(std::memory_order_acquire); input->Next()) {
@@ -1003,6 +1043,16 @@ Status DBImpl::CompactKeyRange(Compaction* c, const std::string* after, const st
     }
     last_sequence_for_key = ikey.sequence;
     if (drop) continue;
+    // A value no snapshot can see past and no lower level holds another entry
+    // of: its sequence number tells readers nothing any more. Written as 0 (the
+    // oldest possible), the tags of the last level compress to almost nothing.
+    Slice out_key = key;
+    if (ikey.type == kTypeValue && ikey.sequence != 0 && ikey.sequence <= smallest_snapshot &&
+        c->IsBaseLevelForKey(ikey.user_key, &cursor)) {
+      zeroed_key.clear();
+      AppendInternalKey(&zeroed_key, ParsedInternalKey{ikey.user_key, 0, kTypeValue});
+      out_key = zeroed_key;
+    }
 
     // Cut output files only between user keys (see the level invariant in version_set.h).
     if (out != nullptr && new_user_key &&
@@ -1026,10 +1076,10 @@ Status DBImpl::CompactKeyRange(Compaction* c, const std::string* after, const st
       out->builder = std::make_unique<TableBuilder>(MakeTableOptions(options_, &icmp_, nullptr,
                                                                      bottommost),
                                                     out->file.get());
-      out->meta.smallest.DecodeFrom(key);
+      out->meta.smallest.DecodeFrom(out_key);
     }
-    out->meta.largest.DecodeFrom(key);
-    out->builder->Add(key, input->value());
+    out->meta.largest.DecodeFrom(out_key);
+    out->builder->Add(out_key, input->value());
   }
   if (status.ok() && shutting_down_.load()) status = Status::IOError("shutting down during compaction");
   if (status.ok()) status = input->status();

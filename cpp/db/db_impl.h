@@ -86,6 +86,9 @@ class DBImpl final : public DB {
 
   void BackgroundThread();
   bool CanFlush() const;
+  bool CanPrepareLog() const;
+  // Creates the next WAL (spare_log_) and makes its name durable, without the mutex.
+  void PrepareSpareLog(std::unique_lock<std::mutex>* lock);
   bool CanRunManual() const;
   bool CanCompact() const;
   void FlushOldestMemTable(std::unique_lock<std::mutex>* lock);
@@ -139,6 +142,14 @@ class DBImpl final : public DB {
   uint64_t logfile_number_ = 0;
   std::unique_ptr<log::Writer> log_;
   uint64_t log_bytes_ = 0;  // size of the current WAL
+  // The next WAL, created (and its directory entry synced) by a background thread
+  // once the active memtable is half full, so freezing the memtable does no
+  // file-system I/O under mutex_. Empty until prepared; failures fall back to
+  // creating the WAL at the switch (and are not retried until then).
+  std::unique_ptr<WritableFile> spare_log_;
+  uint64_t spare_log_number_ = 0;
+  bool spare_log_preparing_ = false;
+  bool spare_log_failed_ = false;
 
   std::deque<Writer*> writers_;
   WriteBatch tmp_batch_;  // the leader's group batch
