@@ -1,6 +1,7 @@
 #include "db/db_impl.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "db/db_iter.h"
 #include "db/filename.h"
@@ -18,6 +19,8 @@ namespace {
 constexpr size_t kMaxGroupBytes = 1 << 20;
 // A commit group smaller than this is inserted into the memtable by its leader alone.
 constexpr size_t kMinParallelInsertBytes = 64 << 10;
+// The longest a synced commit group's leader waits for more writers (see Write).
+constexpr uint64_t kMaxGatherMicros = 500;
 
 Status ValidateOptions(const Options& o) {
   if (o.write_buffer_size < 4096) return Status::InvalidArgument("write_buffer_size < 4096");
@@ -409,6 +412,7 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
   std::unique_lock<std::mutex> lock(mutex_);
   stats_.writes++;
   writers_.push_back(&w);
+  if (leader_gathering_ && writers_.front() != &w) writers_.front()->cv.notify_one();
   while (!w.done && w.group == nullptr && &w != writers_.front()) w.cv.wait(lock);
   if (w.group != nullptr) {
     // A member of a group whose writers insert their own batches in parallel:
@@ -426,6 +430,19 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
   if (w.done) return w.status;
 
   // This thread leads a commit group.
+  if (w.sync && updates != nullptr && last_sync_group_ > 1 && writers_.size() < last_sync_group_) {
+    // The last fsync was shared: its writers are likely on their way back with their
+    // next writes. Wait a fraction of an fsync for them, so they share this one
+    // instead of each paying for the next (a lone synced writer never waits).
+    const auto deadline =
+        std::chrono::steady_clock::now() +
+        std::chrono::microseconds(std::min<uint64_t>(sync_micros_avg_ / 2, kMaxGatherMicros));
+    leader_gathering_ = true;
+    while (writers_.size() < last_sync_group_ &&
+           w.cv.wait_until(lock, deadline) == std::cv_status::no_timeout) {
+    }
+    leader_gathering_ = false;
+  }
   Status status = MakeRoomForWrite(/*force=*/updates == nullptr, &lock);
   uint64_t last_sequence = versions_->LastSequence();
   Writer* last_writer = &w;
@@ -448,6 +465,13 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
     log_bytes_ += contents.size();
 
     // Only the leader touches the WAL: unlock for the I/O.
+    size_t group_writers = 0;
+    if (sync) {
+      for (Writer* member : writers_) {
+        group_writers++;
+        if (member == last_writer) break;
+      }
+    }
     lock.unlock();
     // status is OK here; only a failure replaces it (moving even an OK Status
     // costs a string move, three times per write).
@@ -455,11 +479,17 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* updates) {
       if (!s.ok()) status = std::move(s);
     };
     keep_failure(log_->AddRecord(contents));
+    const uint64_t sync_start = sync ? env_->NowMicros() : 0;
     if (status.ok()) keep_failure(sync ? logfile_->Sync() : logfile_->Flush());
     const bool wal_error = !status.ok();
     if (status.ok() && !parallel) keep_failure(WriteBatchInternal::InsertInto(group, mem_.get()));
     lock.lock();
-    if (sync) stats_.wal_syncs++;
+    if (sync) {
+      stats_.wal_syncs++;
+      const uint64_t took = env_->NowMicros() - sync_start;
+      sync_micros_avg_ = sync_micros_avg_ == 0 ? took : (7 * sync_micros_avg_ + took) / 8;
+      last_sync_group_ = group_writers;
+    }
     if (wal_error) {
       // The WAL may end in a partial or unsynced record: stop accepting writes.
       RecordBackgroundError(status);

@@ -150,6 +150,12 @@ class DBImpl final : public DB {
   uint64_t spare_log_number_ = 0;
   bool spare_log_preparing_ = false;
   bool spare_log_failed_ = false;
+  // Group commit of synced writes: writers in the last synced group and a moving
+  // average of the fsync's duration, so that a leader can wait briefly for the
+  // writers of the last group to come back and share its fsync (see Write).
+  size_t last_sync_group_ = 0;
+  uint64_t sync_micros_avg_ = 0;
+  bool leader_gathering_ = false;  // the queue's leader waits for more writers
 
   std::deque<Writer*> writers_;
   WriteBatch tmp_batch_;  // the leader's group batch

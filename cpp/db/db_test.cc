@@ -616,6 +616,31 @@ TEST_P(OpenFilesTest, PointReadsRaceCompactionsThatDeleteTheirFiles) {
   }
 }
 
+// Synced writers on several threads: a leader may wait (briefly) for the writers
+// of the last shared fsync; every write still lands, in order per thread, and
+// fsyncs are shared (never more of them than writes).
+TEST_F(DBTest, SyncedWritersShareFsyncs) {
+  Reopen();
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 200;
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; t++) {
+    writers.emplace_back([&, t] {
+      WriteOptions wo;
+      wo.sync = true;
+      for (int i = 0; i < kPerThread; i++) {
+        ASSERT_TRUE(db_->Put(wo, "s" + std::to_string(t), std::to_string(i)).ok());
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  DbStats stats = db_->GetStats();
+  EXPECT_LE(stats.wal_syncs, static_cast<uint64_t>(kThreads * kPerThread));
+  EXPECT_GT(stats.wal_syncs, 0u);
+  Reopen();
+  for (int t = 0; t < kThreads; t++) EXPECT_EQ(Get("s" + std::to_string(t)), "199");
+}
+
 // Large batches from several threads form commit groups big enough for the
 // writers to insert their own batches in parallel.
 TEST_F(DBTest, ConcurrentLargeBatches) {
