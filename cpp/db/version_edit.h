@@ -38,12 +38,15 @@ class Table;
 // (Options::max_open_files = -1), so point reads reach it without the cache's
 // lock. Set at most once; the Table stays open until the file is deleted, which
 // happens only after no version lists it. A copy starts empty (it describes the
-// same file but is not the one the cache filled).
+// same file but is not the one the cache filled), and assigning empties it.
 class OpenTableSlot {
  public:
   OpenTableSlot() = default;
   OpenTableSlot(const OpenTableSlot&) {}
-  OpenTableSlot& operator=(const OpenTableSlot&) { return *this; }
+  OpenTableSlot& operator=(const OpenTableSlot&) {
+    table_.store(nullptr, std::memory_order_relaxed);  // now describes another file
+    return *this;
+  }
 
   const Table* get() const { return table_.load(std::memory_order_acquire); }
   void set(const Table* table) const { table_.store(table, std::memory_order_release); }
