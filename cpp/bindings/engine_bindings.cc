@@ -46,6 +46,7 @@
 #include "kvstore/slice.h"
 #include "kvstore/status.h"
 #include "kvstore/write_batch.h"
+#include "util/bytewise.h"
 
 namespace py = pybind11;
 
@@ -200,14 +201,6 @@ std::optional<std::string> OptionalBytes(py::handle obj, const char* what) {
   return std::string(arg.slice());
 }
 
-// The smallest key greater than every key starting with prefix; nullopt when
-// there is none (prefix empty or all 0xff).
-std::optional<std::string> PrefixSuccessor(std::string prefix) {
-  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
-  if (prefix.empty()) return std::nullopt;
-  prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
-  return prefix;
-}
 
 std::string FsPath(py::handle path) {
   PyObject* p = PyOS_FSPath(path.ptr());

@@ -46,14 +46,6 @@ LookupKey::LookupKey(Slice user_key, SequenceNumber s) {
   end_ = dst;
 }
 
-std::optional<std::string> PrefixSuccessor(Slice prefix) {
-  std::string s(prefix.data(), prefix.size());
-  while (!s.empty() && static_cast<unsigned char>(s.back()) == 0xff) s.pop_back();
-  if (s.empty()) return std::nullopt;
-  s.back() = static_cast<char>(static_cast<unsigned char>(s.back()) + 1);
-  return s;
-}
-
 LookupKey::~LookupKey() {
   if (start_ != space_) delete[] start_;
 }

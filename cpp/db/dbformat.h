@@ -116,10 +116,6 @@ class InternalKey {
 
 // A key prepared for a memtable or table lookup at a snapshot:
 //   varint32(internal_key.size()) | user_key | fixed64(tag)
-// The smallest user key (bytewise) greater than every key that starts with
-// prefix; nullopt when there is none (prefix empty or all 0xff bytes).
-std::optional<std::string> PrefixSuccessor(Slice prefix);
-
 class LookupKey {
  public:
   LookupKey(Slice user_key, SequenceNumber sequence);

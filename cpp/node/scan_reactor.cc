@@ -1,28 +1,14 @@
 #include "node/scan_reactor.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "node/request_validation.h"
 #include "node/status_map.h"
+#include "util/bytewise.h"
 
 namespace kvstore::node {
-namespace {
-
-// The smallest key greater than every key with this prefix; empty = none (all 0xff).
-std::string PrefixSuccessor(std::string prefix) {
-  while (!prefix.empty()) {
-    unsigned char last = static_cast<unsigned char>(prefix.back());
-    if (last != 0xff) {
-      prefix.back() = static_cast<char>(last + 1);
-      return prefix;
-    }
-    prefix.pop_back();
-  }
-  return prefix;
-}
-
-}  // namespace
 
 ScanReactor::ScanReactor(NodeState* state, grpc::CallbackServerContext* ctx,
                          const v1::ScanRequest* req)
@@ -54,8 +40,8 @@ ScanReactor::ScanReactor(NodeState* state, grpc::CallbackServerContext* ctx,
   std::optional<std::string> upper;
   if (req->has_stop()) upper = req->stop();
   if (!req->prefix().empty()) {
-    std::string succ = PrefixSuccessor(req->prefix());
-    if (!succ.empty() && (!upper || succ < *upper)) upper = std::move(succ);
+    std::optional<std::string> succ = PrefixSuccessor(req->prefix());
+    if (succ && (!upper || *succ < *upper)) upper = std::move(succ);
   }
   if (upper && lower >= *upper) {
     empty_range_ = true;

@@ -10,6 +10,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace kvstore {
 
@@ -48,6 +51,17 @@ inline int CompareBytes(const char* a, size_t an, const char* b, size_t bn) {
     if (r != 0) return r;
   }
   return an < bn ? -1 : (an > bn ? 1 : 0);
+}
+
+// The smallest byte string greater, in bytewise order, than every string that
+// starts with prefix (the exclusive end of a prefix scan); nullopt when there is
+// none (prefix empty or all 0xff bytes).
+inline std::optional<std::string> PrefixSuccessor(std::string_view prefix) {
+  std::string s(prefix);
+  while (!s.empty() && static_cast<unsigned char>(s.back()) == 0xff) s.pop_back();
+  if (s.empty()) return std::nullopt;
+  s.back() = static_cast<char>(static_cast<unsigned char>(s.back()) + 1);
+  return s;
 }
 
 }  // namespace kvstore

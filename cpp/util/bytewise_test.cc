@@ -56,5 +56,19 @@ TEST(CompareBytesTest, MatchesSliceCompare) {
   }
 }
 
+TEST(PrefixSuccessorTest, SmallestStringAfterEveryExtensionOfThePrefix) {
+  EXPECT_EQ(PrefixSuccessor("abc"), std::optional<std::string>("abd"));
+  EXPECT_EQ(PrefixSuccessor(std::string("a\xff\xff", 3)), std::optional<std::string>("b"));
+  EXPECT_EQ(PrefixSuccessor(std::string("\x01\xfe", 2)), std::optional<std::string>("\x01\xff"));
+  EXPECT_EQ(PrefixSuccessor(std::string("\xff\xff", 2)), std::nullopt);
+  EXPECT_EQ(PrefixSuccessor(""), std::nullopt);
+  // Every extension of the prefix sorts below the successor, the successor above.
+  const std::string prefix("k\xff", 2);
+  const std::string succ = *PrefixSuccessor(prefix);
+  for (const std::string& ext : {prefix, prefix + "\xff\xff\xff", prefix + std::string(1, '\0')}) {
+    EXPECT_LT(CompareBytes(ext.data(), ext.size(), succ.data(), succ.size()), 0);
+  }
+}
+
 }  // namespace
 }  // namespace kvstore
