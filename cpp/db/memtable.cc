@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-#include "util/bytewise.h"
 #include "util/coding.h"
 
 namespace kvstore {
@@ -19,36 +18,12 @@ Slice GetLengthPrefixed(const char* p) {
 
 }  // namespace
 
-namespace {
-
-// Internal keys (user key, then an 8-byte tag) of equal user keys: the newer
-// (larger tag) sorts first.
-int CompareTags(const char* a_tag, const char* b_tag) {
-  const uint64_t a = DecodeFixed64(a_tag);
-  const uint64_t b = DecodeFixed64(b_tag);
-  return a > b ? -1 : (a < b ? +1 : 0);
-}
-
-[[gnu::noinline]] int CompareWithUserComparator(const Comparator* user, const char* a,
-                                                size_t a_user, const char* b, size_t b_user) {
-  int r = user->Compare(Slice(a, a_user), Slice(b, b_user));
-  return r != 0 ? r : CompareTags(a + a_user, b + b_user);
-}
-
-}  // namespace
-
 // Runs at every step of every memtable search: small enough to inline there.
+// InternalKeyComparator::Compare is itself inline, and with the bytewise user
+// order compares without a virtual call (InternalBytewiseCompare).
 [[gnu::always_inline]] inline int MemTable::KeyComparator::operator()(const char* a,
                                                                       const char* b) const {
-  uint32_t a_len = 0;
-  uint32_t b_len = 0;
-  a = GetVarint32Ptr(a, a + 5, &a_len);
-  b = GetVarint32Ptr(b, b + 5, &b_len);
-  const size_t a_user = a_len - 8;
-  const size_t b_user = b_len - 8;
-  if (!bytewise) return CompareWithUserComparator(comparator.user_comparator(), a, a_user, b, b_user);
-  const int r = CompareBytes(a, a_user, b, b_user);
-  return r != 0 ? r : CompareTags(a + a_user, b + b_user);
+  return comparator.Compare(GetLengthPrefixed(a), GetLengthPrefixed(b));
 }
 
 class MemTable::MemTableIterator final : public Iterator {
@@ -79,7 +54,7 @@ class MemTable::MemTableIterator final : public Iterator {
 };
 
 MemTable::MemTable(const InternalKeyComparator& cmp)
-    : comparator_{cmp, cmp.user_comparator() == BytewiseComparator()},
+    : comparator_{cmp},
       table_(comparator_, &arena_) {}
 
 size_t MemTable::ApproximateMemoryUsage() const { return arena_.MemoryUsage(); }

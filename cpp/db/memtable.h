@@ -58,11 +58,9 @@ class MemTable {
 
  private:
   // Orders entries (pointers to length-prefixed internal keys) as comparator
-  // orders their internal keys; with the bytewise user order it compares
-  // inline (util/bytewise.h) instead of through the Comparator interface.
+  // orders their internal keys (inline for the bytewise user order).
   struct KeyComparator {
     InternalKeyComparator comparator;
-    bool bytewise;  // comparator's user order is BytewiseComparator()
     int operator()(const char* a, const char* b) const;
   };
   using Table = SkipList<const char*, KeyComparator>;

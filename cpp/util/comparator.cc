@@ -6,6 +6,18 @@ namespace kvstore {
 
 Comparator::~Comparator() = default;
 
+int InternalBytewiseCompareShort(Slice a, Slice b) {
+  const size_t alen = a.size() >= 8 ? a.size() - 8 : a.size();
+  const size_t blen = b.size() >= 8 ? b.size() - 8 : b.size();
+  const int r = BytewiseCompare(Slice(a.data(), alen), Slice(b.data(), blen));
+  if (r != 0) return r;
+  uint64_t atag = 0;
+  uint64_t btag = 0;
+  if (a.size() >= 8) std::memcpy(&atag, a.data() + alen, 8);
+  if (b.size() >= 8) std::memcpy(&btag, b.data() + blen, 8);
+  return atag > btag ? -1 : (atag < btag ? 1 : 0);
+}
+
 namespace {
 
 class BytewiseComparatorImpl final : public Comparator {

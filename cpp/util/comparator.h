@@ -35,17 +35,21 @@ inline int BytewiseCompare(Slice a, Slice b) {
 
 // The DB's internal-key order (docs/format.md): a user key followed by an
 // 8-byte little-endian tag (sequence << 8 | type); user keys in bytewise
-// order, then tags descending (newest first). Keys shorter than a tag compare
-// as if their tag were 0 (never produced by the DB; kept total for safety).
+// order, then tags descending (newest first). Keys shorter than a tag (never
+// produced by the DB) compare as if their tag were 0, out of line.
+int InternalBytewiseCompareShort(Slice a, Slice b);
 inline int InternalBytewiseCompare(Slice a, Slice b) {
-  const size_t alen = a.size() >= 8 ? a.size() - 8 : a.size();
-  const size_t blen = b.size() >= 8 ? b.size() - 8 : b.size();
-  const int r = BytewiseCompare(Slice(a.data(), alen), Slice(b.data(), blen));
+  if (a.size() < 8 || b.size() < 8) [[unlikely]] {
+    return InternalBytewiseCompareShort(a, b);
+  }
+  const size_t alen = a.size() - 8;
+  const size_t blen = b.size() - 8;
+  const int r = CompareBytes(a.data(), alen, b.data(), blen);
   if (r != 0) return r;
-  uint64_t atag = 0;
-  uint64_t btag = 0;
-  if (a.size() >= 8) std::memcpy(&atag, a.data() + alen, 8);
-  if (b.size() >= 8) std::memcpy(&btag, b.data() + blen, 8);
+  uint64_t atag;
+  uint64_t btag;
+  std::memcpy(&atag, a.data() + alen, 8);
+  std::memcpy(&btag, b.data() + blen, 8);
   return atag > btag ? -1 : (atag < btag ? 1 : 0);
 }
 

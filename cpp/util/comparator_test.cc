@@ -51,5 +51,14 @@ TEST(ComparatorTest, InternalBytewiseCompareOrdersUserKeyThenNewestFirst) {
   }
 }
 
+TEST(ComparatorTest, InternalBytewiseCompareIsTotalOnKeysShorterThanATag) {
+  EXPECT_LT(InternalBytewiseCompare("ab", "abc"), 0);
+  EXPECT_GT(InternalBytewiseCompare("b", "a"), 0);
+  EXPECT_EQ(InternalBytewiseCompare("ab", "ab"), 0);
+  std::string internal = "a";
+  PutFixed64(&internal, 7);
+  EXPECT_EQ(InternalBytewiseCompare("a", internal), -InternalBytewiseCompare(internal, "a"));
+}
+
 }  // namespace
 }  // namespace kvstore
