@@ -585,11 +585,11 @@ void DBImpl::DelayWrite(size_t bytes, std::unique_lock<std::mutex>* lock) {
 Status DBImpl::MakeRoomForWrite(bool force, std::unique_lock<std::mutex>* lock) {
   while (true) {
     if (!bg_error_.ok()) return bg_error_;
-    // An empty memtable is never frozen, whatever its arena already holds.
-    if (mem_->Empty()) return Status::OK();
     if (!force && mem_->ApproximateMemoryUsage() <= options_.write_buffer_size) {
       return Status::OK();
     }
+    // An empty memtable is never frozen, whatever its arena already holds.
+    if (mem_->Empty()) return Status::OK();
     const bool memtables_full =
         static_cast<int>(imms_.size()) >= options_.max_write_buffer_number - 1;
     if (memtables_full ||
