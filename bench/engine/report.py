@@ -6,7 +6,7 @@ import json
 import os
 from typing import Any
 
-from .runner import machine_text
+from ..machine import machine_text
 from .workloads import ALL_WORKLOADS
 
 UNITS = {

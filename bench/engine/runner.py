@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from .. import machine as _machine
 from .engines import EngineConfig
 from .workloads import Params
 
@@ -29,14 +29,6 @@ DURABILITY = {
 }
 
 
-def _read(path: str) -> str:
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
 def _version(module: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -47,15 +39,7 @@ def _version(module: str) -> str:
 
 
 def machine_info() -> dict[str, Any]:
-    cpu = "unknown"
-    for line in _read("/proc/cpuinfo").splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem = 0
-    for line in _read("/proc/meminfo").splitlines():
-        if line.startswith("MemTotal:"):
-            mem = int(line.split()[1]) * 1024
+    """The machine (bench.machine) and the versions of the engines' bindings."""
     libs = {m: _version(m) for m in ("kvstore", "rocksdict", "plyvel", "lmdb", "matplotlib")}
     try:  # the version does not say which engine build is installed: its file's time does
         import hashlib
@@ -81,42 +65,9 @@ def machine_info() -> dict[str, Any]:
         libs["lmdb (C library)"] = ".".join(map(str, lmdb.version()))
     except ImportError:
         libs["lmdb (C library)"] = "not installed"
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
-    return {
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_bytes": mem,
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "load_average_at_start": list(os.getloadavg()),
-        "libraries": libs,
-        "git_commit": commit,
-    }
-
-
-def machine_text(info: dict[str, Any]) -> str:
-    lines = [
-        f"date: {info['date']}",
-        f"cpu: {info['cpu']}",
-        f"cores: {info['cores']}",
-        f"memory: {info['memory_bytes'] / (1 << 30):.1f} GiB",
-        f"kernel: {info['kernel']}",
-        f"python: {info['python']}",
-        f"load average at start: {' '.join(f'{x:.2f}' for x in info['load_average_at_start'])}",
-        f"kvstore commit: {info['git_commit']}",
-    ]
-    lines += [f"{k}: {v}" for k, v in info["libraries"].items()]
-    return "\n".join(lines) + "\n"
+    info = _machine.machine_info()
+    info["libraries"] = libs
+    return info
 
 
 Progress = Callable[[str, dict[str, Any]], None]

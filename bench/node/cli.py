@@ -8,8 +8,9 @@ import os
 import sys
 from pathlib import Path
 
+from ..machine import machine_text
 from . import report
-from .runner import Params, build_generator, find_generator, machine_text, run_suite
+from .runner import Params, build_generator, find_generator, run_suite
 from .systems import SYSTEMS
 
 DEFAULT_OUT = os.path.join("bench", "results", "node")

@@ -27,10 +27,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..machine import machine_info
 from . import systems as S
 from .proc import free_port
 from .report import _rate, _ratio
-from .runner import Generators, Params, build_generator, find_generator, machine_info
+from .runner import Generators, Params, build_generator, find_generator
 
 DEFAULT_OUT = os.path.join("bench", "results", "node")
 FLOORS = ("floor-callback", "floor-cq")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -15,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..machine import machine_info
 from . import systems as S
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -83,63 +82,6 @@ def build_generator(progress: Progress, targets: tuple[str, ...] = ("node_load",
         if out.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stdout[-2000:]}{out.stderr[-2000:]}")
     return build / "node_load"
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
-def machine_info() -> dict[str, Any]:
-    cpu = next(
-        (ln.split(":", 1)[1].strip() for ln in _read("/proc/cpuinfo").splitlines()
-         if ln.startswith("model name")),
-        "unknown",
-    )  # fmt: skip
-    mem = next(
-        (int(ln.split()[1]) * 1024 for ln in _read("/proc/meminfo").splitlines()
-         if ln.startswith("MemTotal:")),
-        0,
-    )  # fmt: skip
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, timeout=10, check=False,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
-    return {
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_bytes": mem,
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "load_average_at_start": list(os.getloadavg()),
-        "git_commit": commit,
-    }
-
-
-def machine_text(info: dict[str, Any]) -> str:
-    lines = [
-        f"date: {info['date']}",
-        f"cpu: {info['cpu']}",
-        f"cores: {info['cores']}",
-        f"memory: {info['memory_bytes'] / (1 << 30):.1f} GiB",
-        f"kernel: {info['kernel']}",
-        f"python: {info['python']}",
-        f"load average at start: {' '.join(f'{x:.2f}' for x in info['load_average_at_start'])}",
-    ]
-    if "load_average_at_end" in info:
-        lines.append(
-            f"load average at end: {' '.join(f'{x:.2f}' for x in info['load_average_at_end'])}"
-        )
-    lines.append(f"kvstore commit: {info['git_commit']}")
-    lines += [f"{k}: {v}" for k, v in info.get("versions", {}).items()]
-    return "\n".join(lines) + "\n"
 
 
 def _json_run(cmd: list[str], timeout: float) -> dict[str, Any]:
