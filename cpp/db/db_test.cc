@@ -618,8 +618,9 @@ TEST_P(OpenFilesTest, PointReadsRaceCompactionsThatDeleteTheirFiles) {
 
 // Synced writers on several threads: a leader may wait (briefly) for the writers
 // of the last shared fsync; every write still lands, in order per thread, and
-// fsyncs are shared (never more of them than writes).
-TEST_F(DBTest, SyncedWritersShareFsyncs) {
+// survives a reopen. (How many writes share an fsync depends on timing: the
+// benchmark's fillsync4 measures it, this test does not.)
+TEST_F(DBTest, SyncedWritersOnManyThreadsAllLand) {
   Reopen();
   constexpr int kThreads = 4;
   constexpr int kPerThread = 200;
