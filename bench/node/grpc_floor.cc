@@ -39,6 +39,7 @@
 #include <grpcpp/resource_quota.h>
 
 #include "kvstore/v1/kv.grpc.pb.h"
+#include "node/grpc_runtime.h"
 
 namespace {
 
@@ -201,6 +202,7 @@ void AddArg(grpc::ServerBuilder* b, const std::string& name, const std::string& 
 
 int main(int argc, char** argv) {
   Options o = Parse(argc, argv);
+  kvstore::node::ConfigureGrpcRuntime();
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t stop;
   sigemptyset(&stop);

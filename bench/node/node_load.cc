@@ -51,6 +51,7 @@
 
 #include "etcd_kv.grpc.pb.h"
 #include "kvstore/v1/kv.grpc.pb.h"
+#include "node/grpc_runtime.h"
 
 namespace {
 
@@ -577,6 +578,7 @@ std::string JsonString(const std::string& s) {
 
 int main(int argc, char** argv) {
   Options o = Parse(argc, argv);
+  kvstore::node::ConfigureGrpcRuntime();
   Run run(o);
   auto start = Clock::now();
   auto secs = [](double s) {

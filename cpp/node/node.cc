@@ -11,6 +11,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "node/admin_service.h"
+#include "node/grpc_runtime.h"
 #include "node/kv_service.h"
 #include "node/node_state.h"
 
@@ -99,6 +100,7 @@ Status Node::Start(int* port) {
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (Status s = MakeCredentials(state_->config, &creds); !s.ok()) return s;
 
+  ConfigureGrpcRuntime();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
