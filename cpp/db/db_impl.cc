@@ -357,7 +357,7 @@ Status DBImpl::StartNewLog(std::unique_lock<std::mutex>* lock) {
     file = std::move(spare_log_);
   } else {
     number = versions_->NewFileNumber();
-    Status s = env_->NewWritableFile(LogFileName(dbname_, number), &file);
+    Status s = env_->NewSyncedLogFile(LogFileName(dbname_, number), &file);
     // A synced write into this WAL must not vanish with its directory entry.
     if (s.ok()) s = env_->SyncDir(dbname_);
     if (!s.ok()) {
@@ -757,7 +757,7 @@ void DBImpl::PrepareSpareLog(std::unique_lock<std::mutex>* lock) {
   const uint64_t number = versions_->NewFileNumber();
   lock->unlock();
   std::unique_ptr<WritableFile> file;
-  Status s = env_->NewWritableFile(LogFileName(dbname_, number), &file);
+  Status s = env_->NewSyncedLogFile(LogFileName(dbname_, number), &file);
   if (s.ok()) s = env_->SyncDir(dbname_);
   lock->lock();
   spare_log_preparing_ = false;

@@ -10,6 +10,10 @@ WritableFile::~WritableFile() = default;
 FileLock::~FileLock() = default;
 Env::~Env() = default;
 
+Status Env::NewSyncedLogFile(const std::string& fname, std::unique_ptr<WritableFile>* result) {
+  return NewWritableFile(fname, result);
+}
+
 Status WriteStringToFile(Env* env, Slice data, const std::string& fname, bool sync) {
   std::unique_ptr<WritableFile> file;
   Status s = env->NewWritableFile(fname, &file);

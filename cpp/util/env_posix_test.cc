@@ -251,6 +251,62 @@ TEST_F(EnvPosixTest, NewWritableFileTruncates) {
   EXPECT_EQ(got, "short");
 }
 
+// The file as bytes: the data, then zeros.
+void ExpectDataThenZeros(Env* env, const std::string& path, const std::string& data,
+                         uint64_t min_zeros, uint64_t max_zeros) {
+  std::string got;
+  ASSERT_TRUE(ReadFileToString(env, path, &got).ok());
+  ASSERT_GE(got.size(), data.size() + min_zeros);
+  ASSERT_LE(got.size(), data.size() + max_zeros);
+  EXPECT_EQ(got.compare(0, data.size(), data), 0);
+  EXPECT_EQ(got.find_first_not_of('\0', data.size()), std::string::npos);
+}
+
+TEST_F(EnvPosixTest, SyncedLogFileKeepsZerosAheadOfItsData) {
+  constexpr uint64_t kAhead = 1 << 20;  // kSyncedLogFillAhead
+  std::unique_ptr<WritableFile> w;
+  ASSERT_TRUE(env_->NewSyncedLogFile(Path("log"), &w).ok());
+  std::string data;
+  // Small synced appends: the first sync writes ~1 MiB of zeros after the data.
+  for (int i = 0; i < 50; i++) {
+    std::string piece = Pattern(100 + i, static_cast<uint32_t>(i));
+    ASSERT_TRUE(w->Append(piece).ok());
+    ASSERT_TRUE(w->Sync().ok());
+    data += piece;
+  }
+  ExpectDataThenZeros(env_, Path("log"), data, kAhead / 2, kAhead + 4096);
+  // Past half of them the zeros are topped up again, never written over data.
+  while (data.size() < 3 * kAhead / 2) {
+    std::string piece = Pattern(4000, static_cast<uint32_t>(data.size()));
+    ASSERT_TRUE(w->Append(piece).ok());
+    ASSERT_TRUE(w->Sync().ok());
+    data += piece;
+  }
+  ExpectDataThenZeros(env_, Path("log"), data, kAhead / 2, kAhead + 4096);
+  // Unsynced appends (Flush) overwrite the zeros without adding any.
+  std::string unsynced = Pattern(1000, 77);
+  ASSERT_TRUE(w->Append(unsynced).ok());
+  ASSERT_TRUE(w->Flush().ok());
+  data += unsynced;
+  ExpectDataThenZeros(env_, Path("log"), data, kAhead / 2 - 1000, kAhead + 4096);
+  ASSERT_TRUE(w->Close().ok());
+
+  // A log synced only after more than kAhead bytes gets no zeros.
+  ASSERT_TRUE(env_->NewSyncedLogFile(Path("log"), &w).ok());  // truncates
+  std::string big = Pattern(kAhead + 10, 3);
+  ASSERT_TRUE(w->Append(big).ok());
+  ASSERT_TRUE(w->Sync().ok());
+  ASSERT_TRUE(w->Close().ok());
+  ExpectDataThenZeros(env_, Path("log"), big, 0, 0);
+
+  // A plain writable file never gets zeros.
+  ASSERT_TRUE(env_->NewWritableFile(Path("plain"), &w).ok());
+  ASSERT_TRUE(w->Append("abc").ok());
+  ASSERT_TRUE(w->Sync().ok());
+  ASSERT_TRUE(w->Close().ok());
+  ExpectDataThenZeros(env_, Path("plain"), "abc", 0, 0);
+}
+
 TEST_F(EnvPosixTest, Clock) {
   uint64_t a = env_->NowMicros();
   env_->SleepForMicroseconds(2000);

@@ -66,6 +66,13 @@ class Env {
   // Creates or truncates fname.
   virtual Status NewWritableFile(const std::string& fname,
                                  std::unique_ptr<WritableFile>* result) = 0;
+  // Like NewWritableFile, for a log appended in small pieces and synced often
+  // (the WAL). An implementation may leave zeros after the data, so a reader
+  // must take zeros at the end of such a file as its end (the record log's
+  // reader drops them as a torn tail). The POSIX env does: see env_posix.cc.
+  // The default is NewWritableFile.
+  virtual Status NewSyncedLogFile(const std::string& fname,
+                                  std::unique_ptr<WritableFile>* result);
 
   virtual bool FileExists(const std::string& fname) = 0;
   // Names (not paths) of the entries in dir, without "." and "..".
