@@ -18,8 +18,8 @@ void FillHeader(NodeState* st, v1::ResponseHeader* h, uint64_t sequence) {
   h->set_sequence(sequence);
 }
 
-// One write waiting in the commit queue. Done (on the reply thread) fills
-// the response and finishes the call, then deletes the request.
+// One write waiting in the commit queue. Done (on the reply thread or the
+// committer) fills the response and finishes the call, then deletes the request.
 class QueuedWrite final : public CommitQueue::Request {
  public:
   QueuedWrite(NodeState* st, const UnaryCall& call, v1::ResponseHeader* header, int durability)
