@@ -273,6 +273,16 @@ Status BusyLock(const std::string& fname, const char* who) {
   return Status::Busy("lock " + fname, std::string("already in use by ") + who);
 }
 
+// Creates or truncates fname for writing (see PosixWritableFile for fill_ahead).
+Status CreateWritable(const std::string& fname, uint64_t fill_ahead,
+                      std::unique_ptr<WritableFile>* result) {
+  result->reset();
+  int fd = OpenRetrying(fname.c_str(), O_WRONLY | O_CREAT | O_TRUNC);
+  if (fd < 0) return PosixError(fname, errno);
+  *result = std::make_unique<PosixWritableFile>(fname, fd, fill_ahead);
+  return Status::OK();
+}
+
 class PosixEnv final : public Env {
  public:
   Status NewSequentialFile(const std::string& fname,
@@ -295,20 +305,12 @@ class PosixEnv final : public Env {
 
   Status NewWritableFile(const std::string& fname,
                          std::unique_ptr<WritableFile>* result) override {
-    result->reset();
-    int fd = OpenRetrying(fname.c_str(), O_WRONLY | O_CREAT | O_TRUNC);
-    if (fd < 0) return PosixError(fname, errno);
-    *result = std::make_unique<PosixWritableFile>(fname, fd);
-    return Status::OK();
+    return CreateWritable(fname, /*fill_ahead=*/0, result);
   }
 
   Status NewSyncedLogFile(const std::string& fname,
                           std::unique_ptr<WritableFile>* result) override {
-    result->reset();
-    int fd = OpenRetrying(fname.c_str(), O_WRONLY | O_CREAT | O_TRUNC);
-    if (fd < 0) return PosixError(fname, errno);
-    *result = std::make_unique<PosixWritableFile>(fname, fd, kSyncedLogFillAhead);
-    return Status::OK();
+    return CreateWritable(fname, kSyncedLogFillAhead, result);
   }
 
   bool FileExists(const std::string& fname) override { return ::access(fname.c_str(), F_OK) == 0; }
