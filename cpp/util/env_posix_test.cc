@@ -283,12 +283,32 @@ TEST_F(EnvPosixTest, SyncedLogFileKeepsZerosAheadOfItsData) {
     data += piece;
   }
   ExpectDataThenZeros(env_, Path("log"), data, kAhead / 2, kAhead + 4096);
-  // Unsynced appends (Flush) overwrite the zeros without adding any.
-  std::string unsynced = Pattern(1000, 77);
+  // Unsynced appends (Flush) overwrite the zeros without adding any, and the
+  // sync after them adds none either: only a sync that follows synced writes
+  // only tops the zeros up.
+  uint64_t zeros = 0;
+  for (;;) {
+    std::string got;
+    ASSERT_TRUE(ReadFileToString(env_, Path("log"), &got).ok());
+    zeros = got.size() - data.size();
+    if (zeros < kAhead / 2 + 8000) break;
+    std::string piece = Pattern(4000, static_cast<uint32_t>(data.size()));  // use some up
+    ASSERT_TRUE(w->Append(piece).ok());
+    ASSERT_TRUE(w->Sync().ok());
+    data += piece;
+  }
+  std::string unsynced = Pattern(9000, 77);  // takes the zeros below half
   ASSERT_TRUE(w->Append(unsynced).ok());
   ASSERT_TRUE(w->Flush().ok());
   data += unsynced;
-  ExpectDataThenZeros(env_, Path("log"), data, kAhead / 2 - 1000, kAhead + 4096);
+  ASSERT_TRUE(w->Append("synced after an unsynced write").ok());
+  ASSERT_TRUE(w->Sync().ok());  // below half now, but no top-up
+  data += "synced after an unsynced write";
+  ExpectDataThenZeros(env_, Path("log"), data, 0, kAhead / 2 - 1000);
+  ASSERT_TRUE(w->Append("synced only").ok());
+  ASSERT_TRUE(w->Sync().ok());  // synced writes only since the last sync: topped up
+  data += "synced only";
+  ExpectDataThenZeros(env_, Path("log"), data, kAhead - 4096, kAhead + 4096);
   ASSERT_TRUE(w->Close().ok());
 
   // A log synced only after more than kAhead bytes gets no zeros.
