@@ -1,4 +1,5 @@
 #include "db/memtable.h"
+#include "util/reverse_comparator_testutil.h"
 
 #include <algorithm>
 #include <atomic>
@@ -117,14 +118,8 @@ TEST_F(MemTableTest, IteratorYieldsInternalKeysInOrder) {
   EXPECT_FALSE(it->Valid());
 }
 
-// Reverses bytewise order: the memtable must follow a user comparator too.
-class ReverseComparator final : public Comparator {
- public:
-  int Compare(Slice a, Slice b) const override { return b.compare(a); }
-  const char* Name() const override { return "test.Reverse"; }
-  void FindShortestSeparator(std::string*, Slice) const override {}
-  void FindShortSuccessor(std::string*) const override {}
-};
+// The memtable must follow a user comparator too (reversed bytewise here).
+using testing::ReverseComparator;
 
 // Adds entries in orders that take every insert path (after the last entry,
 // before it, far away) with user keys of every length class the comparator

@@ -7,6 +7,7 @@
 
 #include "table/iterator_testutil.h"
 #include "table/mem_file_testutil.h"
+#include "table/table_testutil.h"
 #include "table/table.h"
 #include "table/table_builder.h"
 
@@ -14,6 +15,7 @@ namespace kvstore {
 namespace {
 
 using testing::Entries;
+using testing::BuildTable;
 
 Entries SequentialEntries(int n, size_t value_size) {
   Entries e;
@@ -23,14 +25,6 @@ Entries SequentialEntries(int n, size_t value_size) {
     e.emplace_back(buf, std::string(value_size, static_cast<char>('a' + i % 26)));
   }
   return e;
-}
-
-std::string Build(const Entries& entries, const TableOptions& options) {
-  StringSink sink;
-  TableBuilder builder(options, &sink);
-  for (const auto& [k, v] : entries) builder.Add(k, v);
-  EXPECT_TRUE(builder.Finish().ok());
-  return sink.contents();
 }
 
 struct Opened {
@@ -72,7 +66,7 @@ TEST(BlockCacheTest, SecondReadsComeFromTheCache) {
   const Entries model = SequentialEntries(2000, 100);
   TableOptions options;
   options.block_cache = std::make_shared<Cache>(16 << 20);
-  Opened t = Open(Build(model, options), options);
+  Opened t = Open(BuildTable(model, options), options);
   Scan(*t.table, model);
   const uint64_t after_first = t.source->num_reads();
   Scan(*t.table, model);
@@ -89,7 +83,7 @@ TEST(BlockCacheTest, FillCacheFalseDoesNotPollute) {
   const Entries model = SequentialEntries(2000, 100);
   TableOptions options;
   options.block_cache = std::make_shared<Cache>(16 << 20);
-  Opened t = Open(Build(model, options), options);
+  Opened t = Open(BuildTable(model, options), options);
   const size_t at_open = options.block_cache->TotalCharge();
   Scan(*t.table, model, /*fill_cache=*/false);
   for (size_t i = 0; i < model.size(); i += 7) {
@@ -110,7 +104,7 @@ TEST(BlockCacheTest, IndexAndFilterAreChargedWhileOpen) {
   TableOptions options;
   options.bloom_bits_per_key = 10;
   options.block_cache = std::make_shared<Cache>(16 << 20);
-  const std::string file = Build(model, options);
+  const std::string file = BuildTable(model, options);
   {
     Opened t = Open(file, options);
     // Filter: 5000 keys * 10 bits = 98 lines of 64 bytes; index: one entry per block.
@@ -136,7 +130,7 @@ TEST(BlockCacheTest, SmallSharedCacheUnderConcurrency) {
   for (int i = 0; i < 4; i++) {
     std::mt19937 rng(i);
     models.push_back(testing::RandomEntries(&rng, 1500));
-    tables.push_back(Open(Build(models.back(), options), options));
+    tables.push_back(Open(BuildTable(models.back(), options), options));
   }
   std::atomic<int> errors{0};
   std::atomic<bool> stop{false};
@@ -185,7 +179,7 @@ TEST(BlockCacheTest, SmallSharedCacheUnderConcurrency) {
 TEST(ReadaheadTest, SequentialScansReadLargeChunks) {
   const Entries model = SequentialEntries(20000, 100);  // ~2.3 MB, ~570 blocks of 4 KiB
   TableOptions options;
-  const std::string file = Build(model, options);
+  const std::string file = BuildTable(model, options);
   Opened t = Open(file, options);
   const uint64_t before = t.source->num_reads();
   Scan(*t.table, model);
@@ -195,7 +189,7 @@ TEST(ReadaheadTest, SequentialScansReadLargeChunks) {
   // Scans in both directions, seeks and direction changes stay correct with
   // readahead in play (a smaller table: the model check is quadratic).
   const Entries small = SequentialEntries(1500, 100);
-  Opened u = Open(Build(small, options), options);
+  Opened u = Open(BuildTable(small, options), options);
   std::mt19937 rng(1);
   auto it = u.table->NewIterator();
   testing::ExpectIteratorMatches(it.get(), small, &rng, 3000);
@@ -204,7 +198,7 @@ TEST(ReadaheadTest, SequentialScansReadLargeChunks) {
 TEST(ReadaheadTest, ReverseScansReadLargeChunks) {
   const Entries model = SequentialEntries(20000, 100);
   TableOptions options;
-  const std::string file = Build(model, options);
+  const std::string file = BuildTable(model, options);
   Opened t = Open(file, options);
   const uint64_t before = t.source->num_reads();
   auto it = t.table->NewIterator();
@@ -233,7 +227,7 @@ TEST(ReadaheadTest, ReverseScansReadLargeChunks) {
 TEST(ReadaheadTest, PointReadsDoNotReadAhead) {
   const Entries model = SequentialEntries(5000, 100);
   TableOptions options;
-  Opened t = Open(Build(model, options), options);
+  Opened t = Open(BuildTable(model, options), options);
   const uint64_t before_bytes = t.source->bytes_read();
   for (int i = 0; i < 100; i++) {
     Found f;

@@ -6,18 +6,14 @@
 
 #include "table/block_builder.h"
 #include "table/iterator_testutil.h"
+#include "table/table_testutil.h"
 #include "util/coding.h"
 
 namespace kvstore {
 namespace {
 
 using testing::Entries;
-
-std::string BuildBlock(const Entries& entries, int restart_interval) {
-  BlockBuilder b(restart_interval);
-  for (const auto& [k, v] : entries) b.Add(k, v);
-  return std::string(b.Finish());
-}
+using testing::BuildBlock;
 
 TEST(BlockBuilderTest, EmptyBlockHasOneRestart) {
   BlockBuilder b(16);

@@ -8,6 +8,7 @@
 #include "table/block_builder.h"
 #include "table/iterator_testutil.h"
 #include "table/mem_file_testutil.h"
+#include "table/table_testutil.h"
 #include "table/table.h"
 #include "table/table_builder.h"
 
@@ -15,6 +16,7 @@ namespace kvstore {
 namespace {
 
 using testing::Entries;
+using testing::BuildTable;
 
 Entries TextEntries(int n) {
   Entries e;
@@ -40,14 +42,6 @@ Entries RandomValueEntries(int n, std::mt19937* rng) {
   return e;
 }
 
-std::string Build(const Entries& entries, const TableOptions& options) {
-  StringSink sink;
-  TableBuilder builder(options, &sink);
-  for (const auto& [k, v] : entries) builder.Add(k, v);
-  EXPECT_TRUE(builder.Finish().ok());
-  return sink.contents();
-}
-
 // Counts the data blocks of each stored type by walking the index.
 std::vector<int> BlockTypes(const std::string& file) {
   std::vector<int> counts(3, 0);
@@ -69,13 +63,13 @@ std::vector<int> BlockTypes(const std::string& file) {
 TEST(CompressedTableTest, RoundTripEveryCodec) {
   const Entries model = TextEntries(3000);
   TableOptions plain;
-  const std::string raw_file = Build(model, plain);
+  const std::string raw_file = BuildTable(model, plain);
   for (Compression c : {Compression::kNone, Compression::kLZ4, Compression::kZstd}) {
     SCOPED_TRACE(static_cast<int>(c));
     TableOptions options;
     options.compression = c;
     options.zstd_level = 5;
-    const std::string file = Build(model, options);
+    const std::string file = BuildTable(model, options);
     const std::vector<int> types = BlockTypes(file);
     if (c == Compression::kNone) {
       EXPECT_EQ(file, raw_file);
@@ -118,11 +112,11 @@ TEST(CompressedTableTest, IncompressibleBlocksAreStoredRaw) {
   std::mt19937 rng(2);
   const Entries model = RandomValueEntries(1000, &rng);
   TableOptions plain;
-  const std::string raw_file = Build(model, plain);
+  const std::string raw_file = BuildTable(model, plain);
   for (Compression c : {Compression::kLZ4, Compression::kZstd}) {
     TableOptions options;
     options.compression = c;
-    const std::string file = Build(model, options);
+    const std::string file = BuildTable(model, options);
     EXPECT_EQ(file, raw_file);  // every block fell back to type 0
     const std::vector<int> types = BlockTypes(file);
     EXPECT_GT(types[0], 10);
@@ -146,7 +140,7 @@ TEST(CompressedTableTest, MixedBlocks) {
   }
   TableOptions options;
   options.compression = Compression::kLZ4;
-  const std::string file = Build(model, options);
+  const std::string file = BuildTable(model, options);
   const std::vector<int> types = BlockTypes(file);
   EXPECT_GT(types[0], 5);
   EXPECT_GT(types[1], 5);
@@ -167,7 +161,7 @@ TEST(CompressedTableTest, EveryFlippedByteIsDetected) {
     options.compression = c;
     options.block_size = 512;
     options.bloom_bits_per_key = 10;
-    const std::string good = Build(model, options);
+    const std::string good = BuildTable(model, options);
     ASSERT_GT(BlockTypes(good)[static_cast<int>(c)], 2);
     for (size_t i = 0; i < good.size(); i++) {
       std::string bad = good;

@@ -8,6 +8,7 @@
 #include "table/block_builder.h"
 #include "table/iterator_testutil.h"
 #include "table/mem_file_testutil.h"
+#include "table/table_testutil.h"
 #include "table/table.h"
 #include "table/table_builder.h"
 #include "util/coding.h"
@@ -16,41 +17,14 @@ namespace kvstore {
 namespace {
 
 using testing::Entries;
-
-// Internal-key order for these tests: user key ascending, then the 8-byte
-// tag descending (the DB's InternalKeyComparator lives above this layer).
-class TestInternalComparator final : public Comparator {
- public:
-  int Compare(Slice a, Slice b) const override {
-    int r = Slice(a.data(), a.size() - 8).compare(Slice(b.data(), b.size() - 8));
-    if (r != 0) return r;
-    const uint64_t ta = DecodeFixed64(a.data() + a.size() - 8);
-    const uint64_t tb = DecodeFixed64(b.data() + b.size() - 8);
-    return ta > tb ? -1 : (ta < tb ? 1 : 0);
-  }
-  const char* Name() const override { return "test.Internal"; }
-  void FindShortestSeparator(std::string*, Slice) const override {}
-  void FindShortSuccessor(std::string*) const override {}
-};
-
-std::string IKey(const std::string& user_key, uint64_t seq) {
-  std::string k = user_key;
-  PutFixed64(&k, (seq << 8) | 1);
-  return k;
-}
+using testing::BuildTable;
+using testing::IKey;
+using testing::TestInternalComparator;
 
 std::string UserKey(int i) {
   char buf[32];
   snprintf(buf, sizeof(buf), "user%08d", i);
   return buf;
-}
-
-std::string Build(const Entries& entries, const TableOptions& options) {
-  StringSink sink;
-  TableBuilder builder(options, &sink);
-  for (const auto& [k, v] : entries) builder.Add(k, v);
-  EXPECT_TRUE(builder.Finish().ok());
-  return sink.contents();
 }
 
 struct Found {
@@ -83,7 +57,7 @@ TEST(TableFilterTest, InternalKeysFilterOnUserKeys) {
   options.block_size = 256;
   const int n = 5000;
   const Entries model = InternalEntries(n);
-  const std::string file = Build(model, options);
+  const std::string file = BuildTable(model, options);
   auto source = std::make_unique<StringSource>(file);
   StringSource* src = source.get();
   std::unique_ptr<Table> table;
@@ -120,7 +94,7 @@ TEST(TableFilterTest, WholeKeyFilterRoundTrip) {
   TableOptions options;
   options.block_size = 512;
   options.bloom_bits_per_key = 10;
-  const std::string file = Build(model, options);
+  const std::string file = BuildTable(model, options);
   auto source = std::make_unique<StringSource>(file);
   StringSource* src = source.get();
   std::unique_ptr<Table> table;
@@ -144,10 +118,10 @@ TEST(TableFilterTest, NoFilterWhenDisabledOrOfAnotherKind) {
   Entries model = testing::RandomEntries(&rng, 300);
   TableOptions without;
   without.bloom_bits_per_key = 0;
-  const std::string plain = Build(model, without);
+  const std::string plain = BuildTable(model, without);
   TableOptions with;
   with.bloom_bits_per_key = 10;
-  const std::string filtered = Build(model, with);
+  const std::string filtered = BuildTable(model, with);
   EXPECT_GT(filtered.size(), plain.size() + (model.size() * 10 / 512) * 64);
 
   // Without a filter, or with one written for internal keys while reading
@@ -247,7 +221,7 @@ TEST(TableFilterTest, CorruptedFilterBlockFailsOpen) {
   Entries model = testing::RandomEntries(&rng, 500);
   TableOptions options;
   options.bloom_bits_per_key = 10;
-  const std::string file = Build(model, options);
+  const std::string file = BuildTable(model, options);
   Footer footer;
   ASSERT_TRUE(footer.DecodeFrom(file).ok());
   // The filter block (and its trailer) sits just before the metaindex block.

@@ -14,19 +14,14 @@ namespace {
 using testing::Entries;
 using testing::VectorIterator;
 
-// Children with overlapping key ranges and keys shared across children; the
-// expected merge is a stable sort by key over the children in index order.
-void CheckRandomMerge(unsigned seed, int num_children, size_t keys_per_child) {
-  std::mt19937 rng(seed);
-  std::vector<std::string> pool;
-  for (int i = 0; i < 60; i++) pool.push_back(testing::RandomKey(&rng));
+// Merges one child per key list (each sorted and deduplicated here; values
+// name the child) and checks it against the expected merge: a stable sort by
+// key over the children in index order.
+void CheckMerge(std::vector<std::vector<std::string>> child_keys, std::mt19937* rng, int steps) {
   std::vector<std::unique_ptr<Iterator>> children;
   Entries model;
-  for (int c = 0; c < num_children; c++) {
-    std::vector<std::string> keys;
-    for (size_t i = 0; i < keys_per_child; i++) {
-      keys.push_back(rng() % 2 ? pool[rng() % pool.size()] : testing::RandomKey(&rng));
-    }
+  for (size_t c = 0; c < child_keys.size(); c++) {
+    std::vector<std::string>& keys = child_keys[c];
     std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     Entries entries;
@@ -37,8 +32,22 @@ void CheckRandomMerge(unsigned seed, int num_children, size_t keys_per_child) {
   std::stable_sort(model.begin(), model.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   auto merged = NewMergingIterator(BytewiseComparator(), std::move(children));
+  testing::ExpectIteratorMatches(merged.get(), model, rng, steps);
+}
+
+// Children with overlapping key ranges and keys shared across children.
+void CheckRandomMerge(unsigned seed, int num_children, size_t keys_per_child) {
+  std::mt19937 rng(seed);
+  std::vector<std::string> pool;
+  for (int i = 0; i < 60; i++) pool.push_back(testing::RandomKey(&rng));
+  std::vector<std::vector<std::string>> child_keys(num_children);
+  for (auto& keys : child_keys) {
+    for (size_t i = 0; i < keys_per_child; i++) {
+      keys.push_back(rng() % 2 ? pool[rng() % pool.size()] : testing::RandomKey(&rng));
+    }
+  }
   SCOPED_TRACE("seed=" + std::to_string(seed));
-  testing::ExpectIteratorMatches(merged.get(), model, &rng, 5000);
+  CheckMerge(std::move(child_keys), &rng, 5000);
 }
 
 TEST(MergerTest, RandomMergesBothDirections) {
@@ -107,25 +116,13 @@ TEST(MergerTest, ChildErrorStopsIteration) {
 TEST(MergerTest, ManyChildrenSomeEmpty) {
   for (unsigned seed = 100; seed < 110; seed++) {
     std::mt19937 rng(seed);
-    std::vector<std::unique_ptr<Iterator>> children;
-    Entries model;
-    const int num_children = 6 + static_cast<int>(seed % 9);
-    for (int c = 0; c < num_children; c++) {
-      std::vector<std::string> keys;
+    std::vector<std::vector<std::string>> child_keys(6 + seed % 9);
+    for (auto& keys : child_keys) {
       const size_t count = rng() % 4 == 0 ? 0 : rng() % 30;
       for (size_t i = 0; i < count; i++) keys.push_back(testing::RandomKey(&rng));
-      std::sort(keys.begin(), keys.end());
-      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-      Entries entries;
-      for (auto& k : keys) entries.emplace_back(k, "child" + std::to_string(c) + ":" + k);
-      model.insert(model.end(), entries.begin(), entries.end());
-      children.push_back(std::make_unique<VectorIterator>(std::move(entries)));
     }
-    std::stable_sort(model.begin(), model.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    auto merged = NewMergingIterator(BytewiseComparator(), std::move(children));
     SCOPED_TRACE("seed=" + std::to_string(seed));
-    testing::ExpectIteratorMatches(merged.get(), model, &rng, 3000);
+    CheckMerge(std::move(child_keys), &rng, 3000);
   }
 }
 

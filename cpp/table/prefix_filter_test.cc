@@ -13,6 +13,7 @@
 #include "table/block_builder.h"
 #include "table/iterator_testutil.h"
 #include "table/mem_file_testutil.h"
+#include "table/table_testutil.h"
 #include "table/table.h"
 #include "table/table_builder.h"
 #include "util/coding.h"
@@ -21,42 +22,10 @@ namespace kvstore {
 namespace {
 
 using testing::Entries;
-
-// Internal-key order: user key ascending, then the 8-byte tag descending.
-class TestInternalComparator final : public Comparator {
- public:
-  int Compare(Slice a, Slice b) const override {
-    int r = Slice(a.data(), a.size() - 8).compare(Slice(b.data(), b.size() - 8));
-    if (r != 0) return r;
-    const uint64_t ta = DecodeFixed64(a.data() + a.size() - 8);
-    const uint64_t tb = DecodeFixed64(b.data() + b.size() - 8);
-    return ta > tb ? -1 : (ta < tb ? 1 : 0);
-  }
-  const char* Name() const override { return "test.Internal"; }
-  void FindShortestSeparator(std::string*, Slice) const override {}
-  void FindShortSuccessor(std::string*) const override {}
-};
-
-std::string IKey(const std::string& user_key, uint64_t seq) {
-  std::string k = user_key;
-  PutFixed64(&k, (seq << 8) | 1);
-  return k;
-}
-
-std::string Build(const Entries& entries, const TableOptions& options) {
-  StringSink sink;
-  TableBuilder builder(options, &sink);
-  for (const auto& [k, v] : entries) builder.Add(k, v);
-  EXPECT_TRUE(builder.Finish().ok());
-  return sink.contents();
-}
-
-std::unique_ptr<Table> OpenTable(const TableOptions& options, const std::string& file) {
-  std::unique_ptr<Table> table;
-  Status s = Table::Open(options, std::make_unique<StringSource>(file), file.size(), &table);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  return table;
-}
+using testing::BuildTable;
+using testing::IKey;
+using testing::OpenTable;
+using testing::TestInternalComparator;
 
 struct Found {
   bool found = false;
@@ -95,7 +64,7 @@ TEST(PrefixFilterTest, HoldsThePrefixOfEveryLongEnoughKey) {
   std::set<std::string> keys;
   const int groups = 3000;
   const Entries model = PrefixEntries(groups, &keys);
-  const std::string file = Build(model, options);
+  const std::string file = BuildTable(model, options);
   auto table = OpenTable(options, file);
   ASSERT_NE(table, nullptr);
   EXPECT_EQ(table->prefix_length(), 6u);
@@ -134,7 +103,7 @@ TEST(PrefixFilterTest, WholeKeyTablesAndTheRecordedLength) {
   TableOptions options;
   options.bloom_bits_per_key = 10;
   options.prefix_length = 3;
-  const std::string file = Build(model, options);
+  const std::string file = BuildTable(model, options);
   // The reader's prefix_length does not matter: the table's record does.
   for (size_t read_length : {0u, 3u, 5u}) {
     TableOptions read = options;
@@ -153,7 +122,7 @@ TEST(PrefixFilterTest, WholeKeyTablesAndTheRecordedLength) {
     TableOptions plain;
     plain.bloom_bits_per_key = bits;
     plain.prefix_length = bits == 0 ? 3 : 0;  // no filter: the length is not recorded either
-    const std::string f = Build(model, plain);
+    const std::string f = BuildTable(model, plain);
     TableOptions read;
     read.prefix_length = 3;
     auto table = OpenTable(read, f);
@@ -204,7 +173,7 @@ TEST(PrefixFilterTest, MalformedPrefixLengthRecordIsCorruption) {
   TableOptions options;
   options.bloom_bits_per_key = 10;
   options.prefix_length = 2;
-  const std::string file = Build(model, options);
+  const std::string file = BuildTable(model, options);
   // The rewrite itself keeps a good table good.
   const std::string same = RewriteMetaindex(file, [](auto*) {});
   auto table = OpenTable(options, same);

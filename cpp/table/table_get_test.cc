@@ -12,6 +12,7 @@
 #include "table/format.h"
 #include "table/iterator_testutil.h"
 #include "table/mem_file_testutil.h"
+#include "table/table_testutil.h"
 #include "table/table.h"
 #include "table/table_builder.h"
 #include "util/coding.h"
@@ -20,20 +21,8 @@ namespace kvstore {
 namespace {
 
 using testing::Entries;
-
-std::string BuildBlock(const Entries& entries, int restart_interval) {
-  BlockBuilder b(restart_interval);
-  for (const auto& [k, v] : entries) b.Add(k, v);
-  return std::string(b.Finish());
-}
-
-std::string BuildTable(const Entries& entries, const TableOptions& options) {
-  StringSink sink;
-  TableBuilder builder(options, &sink);
-  for (const auto& [k, v] : entries) builder.Add(k, v);
-  EXPECT_TRUE(builder.Finish().ok());
-  return sink.contents();
-}
+using testing::BuildBlock;
+using testing::BuildTable;
 
 struct GetResult {
   int calls = 0;

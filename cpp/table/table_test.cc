@@ -13,22 +13,15 @@
 #include "kvstore/env.h"
 #include "table/block_builder.h"
 #include "table/mem_file_testutil.h"
+#include "table/table_testutil.h"
 #include "table/table_builder.h"
+#include "util/reverse_comparator_testutil.h"
 
 namespace kvstore {
 namespace {
 
 using testing::Entries;
-
-std::string BuildTable(const Entries& entries, const TableOptions& options) {
-  StringSink sink;
-  TableBuilder builder(options, &sink);
-  for (const auto& [k, v] : entries) builder.Add(k, v);
-  EXPECT_TRUE(builder.Finish().ok());
-  EXPECT_EQ(builder.NumEntries(), entries.size());
-  EXPECT_EQ(builder.FileSize(), sink.contents().size());
-  return sink.contents();
-}
+using testing::BuildTable;
 
 Status OpenTable(const std::string& contents, const TableOptions& options,
                  std::unique_ptr<Table>* table) {
@@ -267,14 +260,8 @@ TEST(TableTest, PosixFileRoundTrip) {
   EXPECT_TRUE(env->RemoveFile(fname).ok());
 }
 
-// A comparator that reverses bytewise order: the table must follow it.
-class ReverseComparator final : public Comparator {
- public:
-  int Compare(Slice a, Slice b) const override { return b.compare(a); }
-  const char* Name() const override { return "test.Reverse"; }
-  void FindShortestSeparator(std::string*, Slice) const override {}
-  void FindShortSuccessor(std::string*) const override {}
-};
+// The table must follow the user comparator (reversed bytewise here).
+using testing::ReverseComparator;
 
 TEST(TableTest, UsesTheComparator) {
   ReverseComparator cmp;
