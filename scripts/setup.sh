@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(g++ make python3 python3-venv python3-dev libxxhash-dev libgtest-dev libgmock-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler)
+APT_PACKAGES+=(libabsl-dev)               # the node includes abseil itself (cpp/node/grpc_runtime.cc)
 APT_PACKAGES+=(liblz4-dev libzstd-dev)  # block compression codecs (lz4, zstd)
 APT_PACKAGES+=(openssl)                   # the TLS tests make their certificates with it
 
