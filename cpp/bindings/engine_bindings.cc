@@ -201,7 +201,6 @@ std::optional<std::string> OptionalBytes(py::handle obj, const char* what) {
   return std::string(arg.slice());
 }
 
-
 std::string FsPath(py::handle path) {
   PyObject* p = PyOS_FSPath(path.ptr());
   if (p == nullptr) throw py::error_already_set();
